@@ -1,0 +1,592 @@
+"""Config flow for Harmoniq: Plex server, music libraries, optional Last.fm account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_NAME,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import (
+    CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_KIND,
+    CONF_LIBRARIES,
+    CONF_MAX_SKIPS,
+    CONF_MIN_STARS,
+    CONF_REFRESH_INTERVAL,
+    CONF_SIZE,
+    CONF_TIME_WINDOWS,
+    DEFAULT_DAILY_FLOW_NAME,
+    DEFAULT_REFRESH_INTERVAL,
+    DEFAULT_SIZE,
+    DEFAULT_VERIFY_SSL,
+    DOMAIN,
+    KIND_DAILY_FLOW,
+    LOGGER,
+    SUBENTRY_TYPE_PLAYLIST,
+)
+from .data import HarmoniqConfigEntry
+from .engine.models import Criteria
+from .engine.windows import (
+    DEFAULT_TIME_WINDOWS,
+    TimeWindow,
+    TimeWindowError,
+    format_time_windows,
+    parse_time_windows,
+)
+from .lastfm import (
+    LastFmAuthError,
+    LastFmClient,
+    LastFmError,
+    LastFmNotFoundError,
+)
+from .music_server import (
+    MusicLibrary,
+    MusicServerAuthError,
+    MusicServerConnectionError,
+    MusicServerError,
+    MusicServerSSLError,
+    ServerInfo,
+    TagChoices,
+)
+from .plex import PlexMusicServer
+
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+STEP_SERVER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        vol.Required(CONF_TOKEN): PASSWORD_SELECTOR,
+        vol.Required(CONF_VERIFY_SSL, default=DEFAULT_VERIFY_SSL): bool,
+    }
+)
+STEP_REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): PASSWORD_SELECTOR})
+STEP_LASTFM_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
+        vol.Optional(CONF_USERNAME): TextSelector(),
+    }
+)
+
+
+class FormError(Exception):
+    """A failure to show on the form, by its translation key."""
+
+    def __init__(self, key: str) -> None:
+        """Keep the error's translation key."""
+        super().__init__(key)
+        self.key = key
+
+
+class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up Harmoniq against one Plex server."""
+
+    VERSION = 1
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Playlists are subentries."""
+        return {SUBENTRY_TYPE_PLAYLIST: PlaylistSubentryFlow}
+
+    def __init__(self) -> None:
+        """Start with nothing known about the server."""
+        self._data: dict[str, Any] = {}
+        self._server_info: ServerInfo | None = None
+        self._libraries: list[MusicLibrary] = []
+
+    async def _async_probe_server(
+        self, url: str, token: str, verify_ssl: bool
+    ) -> ServerInfo:
+        """Connect and read the server's identity and music libraries.
+
+        Raises `FormError` with the key of the error to show on the form.
+        """
+        try:
+            server = await PlexMusicServer.async_connect(
+                self.hass, url, token, verify_ssl
+            )
+            try:
+                self._libraries = await server.async_get_music_libraries()
+            finally:
+                await server.async_close()
+        except MusicServerAuthError as err:
+            raise FormError("invalid_auth") from err
+        except MusicServerSSLError as err:
+            raise FormError("ssl_error") from err
+        except MusicServerConnectionError as err:
+            raise FormError("cannot_connect") from err
+        except Exception as err:
+            LOGGER.exception("Unexpected error connecting to Plex at %s", url)
+            raise FormError("unknown") from err
+        self._server_info = server.info
+        return server.info
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Plex server's URL and token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_URL].strip().rstrip("/")
+            try:
+                info = await self._async_probe_server(
+                    url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
+                )
+            except FormError as err:
+                errors["base"] = err.key
+            else:
+                await self.async_set_unique_id(info.unique_id)
+                self._abort_if_unique_id_configured()
+                self._data = {**user_input, CONF_URL: url}
+                return await self.async_step_libraries()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_SERVER_SCHEMA, user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_libraries(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick the music libraries playlists draw from."""
+        if not self._libraries:
+            return self.async_abort(reason="no_music_libraries")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input.get(CONF_LIBRARIES):
+                self._data[CONF_LIBRARIES] = user_input[CONF_LIBRARIES]
+                return await self.async_step_lastfm()
+            errors[CONF_LIBRARIES] = "no_library_selected"
+        available = {library.key for library in self._libraries}
+        selected = [
+            key for key in self._data.get(CONF_LIBRARIES, []) if key in available
+        ] or sorted(available)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_LIBRARIES, default=selected): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=library.key, label=library.title)
+                            for library in self._libraries
+                        ],
+                        multiple=True,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="libraries",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"server": self._server_name},
+        )
+
+    async def async_step_lastfm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Optionally connect a Last.fm API key and username."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input.get(CONF_API_KEY, "").strip()
+            username = user_input.get(CONF_USERNAME, "").strip()
+            lastfm_data: dict[str, str] = {}
+            if username and not api_key:
+                errors[CONF_API_KEY] = "api_key_required"
+            elif api_key:
+                client = LastFmClient(async_get_clientsession(self.hass), api_key)
+                try:
+                    if username:
+                        username = (await client.async_get_user(username)).name
+                    else:
+                        await client.async_validate_key()
+                except LastFmAuthError:
+                    errors[CONF_API_KEY] = "invalid_api_key"
+                except LastFmNotFoundError:
+                    errors[CONF_USERNAME] = "invalid_user"
+                except LastFmError as err:
+                    LOGGER.warning("Cannot validate the Last.fm account: %s", err)
+                    errors["base"] = "lastfm_cannot_connect"
+                lastfm_data = {CONF_API_KEY: api_key}
+                if username:
+                    lastfm_data[CONF_USERNAME] = username
+            if not errors:
+                data = {
+                    key: value
+                    for key, value in self._data.items()
+                    if key not in (CONF_API_KEY, CONF_USERNAME)
+                } | lastfm_data
+                if self.source == SOURCE_RECONFIGURE:
+                    return self.async_update_reload_and_abort(
+                        self._get_reconfigure_entry(),
+                        title=self._server_name,
+                        data=data,
+                    )
+                return self.async_create_entry(
+                    title=self._server_name,
+                    data=data,
+                    subentries=[
+                        {
+                            "subentry_type": SUBENTRY_TYPE_PLAYLIST,
+                            "title": DEFAULT_DAILY_FLOW_NAME,
+                            "data": default_daily_flow(data[CONF_LIBRARIES]),
+                            "unique_id": None,
+                        }
+                    ],
+                )
+        suggested = user_input or {
+            key: self._data[key]
+            for key in (CONF_API_KEY, CONF_USERNAME)
+            if key in self._data
+        }
+        return self.async_show_form(
+            step_id="lastfm",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_LASTFM_SCHEMA, suggested
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Plex rejected the stored token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new Plex token."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                info = await self._async_probe_server(
+                    entry.data[CONF_URL],
+                    user_input[CONF_TOKEN],
+                    entry.data[CONF_VERIFY_SSL],
+                )
+            except FormError as err:
+                errors["base"] = err.key
+            else:
+                await self.async_set_unique_id(info.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_server")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=STEP_REAUTH_SCHEMA,
+            errors=errors,
+            description_placeholders={
+                "server": entry.title,
+                CONF_URL: entry.data[CONF_URL],
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server connection, then the libraries and Last.fm account."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_URL].strip().rstrip("/")
+            try:
+                info = await self._async_probe_server(
+                    url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
+                )
+            except FormError as err:
+                errors["base"] = err.key
+            else:
+                await self.async_set_unique_id(info.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_server")
+                self._data = {**entry.data, **user_input, CONF_URL: url}
+                return await self.async_step_libraries()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_SERVER_SCHEMA, user_input or entry.data
+            ),
+            errors=errors,
+        )
+
+    @property
+    def _server_name(self) -> str:
+        return self._server_info.name if self._server_info else ""
+
+
+def default_daily_flow(library_keys: list[str]) -> dict[str, Any]:
+    """Return the settings of the Daily Flow a new entry starts with."""
+    return {
+        CONF_KIND: KIND_DAILY_FLOW,
+        CONF_SIZE: DEFAULT_SIZE,
+        CONF_REFRESH_INTERVAL: DEFAULT_REFRESH_INTERVAL,
+        CONF_LIBRARIES: list(library_keys),
+        CONF_TIME_WINDOWS: format_time_windows(DEFAULT_TIME_WINDOWS),
+        CONF_MIN_STARS: 0,
+        CONF_EXCLUDE_PLAYED_DAYS: 0,
+    }
+
+
+# Names shown per tag kind in the Daily Flow form's description.
+MAX_CHOICES_SHOWN = 40
+# Placeholders of the time-window errors, empty until an error fills them.
+WINDOW_ERROR_PLACEHOLDERS = ("index", "window", "key", "other_index", "tag", "kind")
+
+
+class PlaylistSubentryFlow(ConfigSubentryFlow):
+    """Add or change a playlist: pick its kind, then tune it."""
+
+    def __init__(self) -> None:
+        """Start without the server's libraries and tags."""
+        self._libraries: list[MusicLibrary] = []
+        self._choices = TagChoices()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Show the kinds of playlist."""
+        return self.async_show_menu(step_id="user", menu_options=[KIND_DAILY_FLOW])
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a playlist's settings."""
+        return await self.async_step_daily_flow(user_input)
+
+    async def async_step_daily_flow(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Name, size, schedule, libraries, time windows and refinements."""
+        entry: HarmoniqConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        if not self._libraries:
+            try:
+                server = entry.runtime_data.server
+                self._libraries = [
+                    library
+                    for library in await server.async_get_music_libraries()
+                    if library.key in entry.data[CONF_LIBRARIES]
+                ]
+                self._choices = await server.async_get_tag_choices(
+                    [library.key for library in self._libraries]
+                )
+            except MusicServerError as err:
+                LOGGER.warning("Cannot read the libraries from Plex: %s", err)
+                return self.async_abort(reason="cannot_connect")
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        current = (
+            self._get_reconfigure_subentry()
+            if reconfiguring
+            else None
+        )
+        errors: dict[str, str] = {}
+        placeholders = dict.fromkeys(WINDOW_ERROR_PLACEHOLDERS, "") | _choice_lists(
+            self._choices
+        )
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            taken = {
+                subentry.title.casefold()
+                for subentry in entry.subentries.values()
+                if current is None or subentry.subentry_id != current.subentry_id
+            }
+            if not name:
+                errors[CONF_NAME] = "name_required"
+            elif name.casefold() in taken:
+                errors[CONF_NAME] = "name_in_use"
+            if not user_input.get(CONF_LIBRARIES):
+                errors[CONF_LIBRARIES] = "no_library_selected"
+            try:
+                windows = _with_library_spelling(
+                    parse_time_windows(user_input[CONF_TIME_WINDOWS]), self._choices
+                )
+            except TimeWindowError as err:
+                errors[CONF_TIME_WINDOWS] = f"window_{err.reason}"
+                placeholders |= {
+                    "index": str(err.index or ""),
+                    "window": err.window,
+                    "key": err.key or "",
+                    "other_index": str(err.other_index or ""),
+                }
+            except UnknownTagError as err:
+                errors[CONF_TIME_WINDOWS] = "unknown_tag"
+                placeholders |= {
+                    "index": str(err.index),
+                    "window": err.window,
+                    "tag": err.tag,
+                    "kind": err.kind,
+                }
+            if not errors:
+                data = {
+                    CONF_KIND: KIND_DAILY_FLOW,
+                    CONF_SIZE: int(user_input[CONF_SIZE]),
+                    CONF_REFRESH_INTERVAL: int(user_input[CONF_REFRESH_INTERVAL]),
+                    CONF_LIBRARIES: user_input[CONF_LIBRARIES],
+                    CONF_TIME_WINDOWS: format_time_windows(windows),
+                    CONF_MIN_STARS: user_input[CONF_MIN_STARS],
+                    CONF_EXCLUDE_PLAYED_DAYS: int(user_input[CONF_EXCLUDE_PLAYED_DAYS]),
+                }
+                if user_input.get(CONF_MAX_SKIPS) is not None:
+                    data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
+                if current is not None:
+                    return self.async_update_and_abort(
+                        entry, current, title=name, data=data
+                    )
+                return self.async_create_entry(title=name, data=data)
+        suggested: dict[str, Any] = (
+            user_input
+            or ({CONF_NAME: current.title, **current.data} if current else {})
+        )
+        return self.async_show_form(
+            step_id="reconfigure" if reconfiguring else "daily_flow",
+            data_schema=self.add_suggested_values_to_schema(
+                self._daily_flow_schema(entry), suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _daily_flow_schema(self, entry: HarmoniqConfigEntry) -> vol.Schema:
+        return vol.Schema(
+            {
+                vol.Required(CONF_NAME, default=DEFAULT_DAILY_FLOW_NAME): TextSelector(),
+                vol.Required(CONF_SIZE, default=DEFAULT_SIZE): NumberSelector(
+                    NumberSelectorConfig(min=1, max=500, mode=NumberSelectorMode.BOX)
+                ),
+                vol.Required(
+                    CONF_REFRESH_INTERVAL, default=DEFAULT_REFRESH_INTERVAL
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=15,
+                        max=10080,
+                        unit_of_measurement="min",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_LIBRARIES, default=list(entry.data[CONF_LIBRARIES])
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=library.key, label=library.title)
+                            for library in self._libraries
+                        ],
+                        multiple=True,
+                    )
+                ),
+                vol.Required(
+                    CONF_TIME_WINDOWS,
+                    default=format_time_windows(DEFAULT_TIME_WINDOWS),
+                ): TextSelector(TextSelectorConfig(multiline=True)),
+                vol.Required(CONF_MIN_STARS, default=0): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0, max=5, step=0.5, mode=NumberSelectorMode.SLIDER
+                    )
+                ),
+                vol.Required(CONF_EXCLUDE_PLAYED_DAYS, default=0): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=365,
+                        unit_of_measurement="d",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Optional(CONF_MAX_SKIPS): NumberSelector(
+                    NumberSelectorConfig(min=0, max=100, mode=NumberSelectorMode.BOX)
+                ),
+            }
+        )
+
+
+class UnknownTagError(ValueError):
+    """A time window names a mood, genre or style the libraries do not have."""
+
+    def __init__(self, index: int, window: TimeWindow, kind: str, tag: str) -> None:
+        """Say which window and which tag."""
+        super().__init__(f"Window {index}: unknown {kind} {tag!r}")
+        self.index = index
+        self.window = format_time_windows([window])
+        self.kind = kind
+        self.tag = tag
+
+
+def _with_library_spelling(
+    windows: tuple[TimeWindow, ...], choices: TagChoices
+) -> tuple[TimeWindow, ...]:
+    """Return the windows with tags spelled as in the library; raise on unknown tags."""
+    spelled: list[TimeWindow] = []
+    for index, window in enumerate(windows, start=1):
+        criteria: dict[str, tuple[str, ...]] = {}
+        for kind, names, known in (
+            ("mood", window.criteria.moods, choices.moods),
+            ("genre", window.criteria.genres, choices.genres),
+            ("style", window.criteria.styles, choices.styles),
+        ):
+            library_names = {name.casefold(): name for name in known}
+            for name in names:
+                if name.casefold() not in library_names:
+                    raise UnknownTagError(index, window, kind, name)
+            criteria[f"{kind}s"] = tuple(
+                library_names[name.casefold()] for name in names
+            )
+        spelled.append(
+            TimeWindow(window.name, window.start, window.end, Criteria(**criteria))
+        )
+    return tuple(spelled)
+
+
+def _choice_lists(choices: TagChoices) -> dict[str, str]:
+    """Return the library's tags as short comma lists for the form's description."""
+
+    def shown(names: tuple[str, ...]) -> str:
+        if not names:
+            return "-"
+        more = len(names) - MAX_CHOICES_SHOWN
+        text = ", ".join(names[:MAX_CHOICES_SHOWN])
+        return f"{text} (+{more} more)" if more > 0 else text
+
+    return {
+        "moods": shown(choices.moods),
+        "genres": shown(choices.genres),
+        "styles": shown(choices.styles),
+    }

@@ -1,0 +1,33 @@
+"""Constants for the Harmoniq integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "harmoniq"
+LOGGER: Final = logging.getLogger(__package__)
+
+CONF_LIBRARIES: Final = "libraries"
+
+DEFAULT_VERIFY_SSL: Final = True
+# Seconds plexapi waits for one Plex reply.
+PLEX_TIMEOUT: Final = 15
+
+SUBENTRY_TYPE_PLAYLIST: Final = "playlist"
+CONF_KIND: Final = "kind"
+KIND_DAILY_FLOW: Final = "daily_flow"
+
+CONF_SIZE: Final = "size"
+CONF_REFRESH_INTERVAL: Final = "refresh_interval"
+CONF_TIME_WINDOWS: Final = "time_windows"
+CONF_MIN_STARS: Final = "min_stars"
+CONF_EXCLUDE_PLAYED_DAYS: Final = "exclude_played_days"
+CONF_MAX_SKIPS: Final = "max_skips"
+
+DEFAULT_SIZE: Final = 40
+DEFAULT_REFRESH_INTERVAL: Final = 1440  # minutes
+DEFAULT_DAILY_FLOW_NAME: Final = "Daily Flow"
+
+EVENT_PLAYLIST_UPDATED: Final = "harmoniq_playlist_updated"
+SERVICE_REFRESH_PLAYLIST: Final = "refresh_playlist"

@@ -1,0 +1,294 @@
+"""Generator coordinators: one per playlist, scheduled with Home Assistant's time helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_LIBRARIES,
+    CONF_MAX_SKIPS,
+    CONF_MIN_STARS,
+    CONF_REFRESH_INTERVAL,
+    CONF_SIZE,
+    CONF_TIME_WINDOWS,
+    DOMAIN,
+    EVENT_PLAYLIST_UPDATED,
+    LOGGER,
+)
+from .data import HarmoniqConfigEntry
+from .engine.daily_flow import DailyFlowSettings, active_window, select_daily_flow
+from .engine.models import Refinements
+from .engine.selection import RunStatus
+from .engine.windows import next_boundary, parse_time_windows
+from .music_server import (
+    MusicServerAuthError,
+    MusicServerConnectionError,
+    MusicServerError,
+    PlaylistInfo,
+)
+from .storage import HarmoniqStore, PlaylistRun, TrackSummary
+
+
+class PlaylistNameClashError(Exception):
+    """A playlist Harmoniq does not own already has the playlist's name."""
+
+
+def daily_flow_settings(data: Mapping[str, Any]) -> DailyFlowSettings:
+    """Read a Daily Flow subentry's settings."""
+    max_skips = data.get(CONF_MAX_SKIPS)
+    return DailyFlowSettings(
+        windows=parse_time_windows(data[CONF_TIME_WINDOWS]),
+        refinements=Refinements(
+            min_stars=float(data.get(CONF_MIN_STARS, 0)),
+            exclude_played_days=int(data.get(CONF_EXCLUDE_PLAYED_DAYS, 0)),
+            max_skips=None if max_skips is None else int(max_skips),
+        ),
+        size=int(data[CONF_SIZE]),
+        library_keys=tuple(data[CONF_LIBRARIES]),
+    )
+
+
+class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
+    """Generates one playlist and writes it to Plex, on its own schedule.
+
+    It runs when its refresh interval has passed since the last run and, for a
+    Daily Flow, whenever a time window starts. Its data is the last run, which
+    persists across restarts, so a restart only runs a playlist that is due.
+    """
+
+    config_entry: HarmoniqConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: HarmoniqConfigEntry,
+        subentry: ConfigSubentry,
+        store: HarmoniqStore,
+    ) -> None:
+        """Set up the coordinator of one playlist subentry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {subentry.title}",
+            update_interval=None,
+        )
+        self.subentry = subentry
+        self.settings = daily_flow_settings(subentry.data)
+        self.refresh_interval = timedelta(minutes=int(subentry.data[CONF_REFRESH_INTERVAL]))
+        self._store = store
+        self._state = store.state(subentry.subentry_id)
+        self.data = self._state.last_run
+        self._run_lock = asyncio.Lock()
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._failing = False
+
+    @property
+    def title(self) -> str:
+        """Return the playlist's name (the Plex playlist's title)."""
+        return self.subentry.title
+
+    def current_window_name(self, now: datetime | None = None) -> str | None:
+        """Return the name of the Daily Flow window in effect now."""
+        window = active_window(self.settings.windows, now or dt_util.now())
+        return window.name if window else None
+
+    @callback
+    def async_start(self) -> None:
+        """Run now if due (no run yet, interval passed, window changed), else schedule."""
+        if self._is_due(dt_util.now()):
+            self._start_run()
+        else:
+            self._schedule_next()
+
+    async def async_shutdown(self) -> None:
+        """Cancel the schedule."""
+        await super().async_shutdown()
+        self._cancel_timer()
+
+    async def async_run(self) -> PlaylistRun | None:
+        """Run now (button, service); return the outcome, None if the run crashed."""
+        await self.async_refresh()
+        return self.data if self.last_update_success else None
+
+    def _is_due(self, now: datetime) -> bool:
+        last = self.data
+        return (
+            last is None
+            or now - last.finished_at >= self.refresh_interval
+            or self.current_window_name(now) != last.window
+        )
+
+    @callback
+    def _start_run(self) -> None:
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_refresh(), f"{DOMAIN} run {self.title}"
+        )
+
+    @callback
+    def _schedule_next(self) -> None:
+        """Schedule the next run: the interval's end or the next window start."""
+        self._cancel_timer()
+        now = dt_util.now()
+        last_run_at = self.data.finished_at if self.data else now
+        when = max(last_run_at + self.refresh_interval, now + timedelta(seconds=1))
+        if self.settings.windows:
+            when = min(when, next_boundary(self.settings.windows, now))
+        self._unsub_timer = async_track_point_in_utc_time(
+            self.hass, self._handle_timer, dt_util.as_utc(when)
+        )
+
+    @callback
+    def _handle_timer(self, _now: datetime) -> None:
+        self._unsub_timer = None
+        self._start_run()
+
+    @callback
+    def _cancel_timer(self) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+
+    async def _async_update_data(self) -> PlaylistRun:
+        """Generate and write the playlist; a failure is a run with status failed."""
+        async with self._run_lock:
+            try:
+                run = await self._async_generate()
+            finally:
+                self._schedule_next()
+        self._state.last_run = run
+        self._store.async_schedule_save()
+        self.hass.bus.async_fire(
+            EVENT_PLAYLIST_UPDATED,
+            {
+                "playlist": self.title,
+                "subentry_id": self.subentry.subentry_id,
+                "status": run.status,
+                "reason": run.reason,
+                "track_count": len(run.tracks),
+                "window": run.window,
+            },
+        )
+        return run
+
+    async def _async_generate(self) -> PlaylistRun:
+        server = self.config_entry.runtime_data.server
+        now = dt_util.now()
+        try:
+            selection = await select_daily_flow(server, self.settings, now)
+            window = selection.window.name if selection.window else None
+            if not selection.tracks:
+                return self._failed("no_tracks", "no track matches, even with every filter relaxed", window)
+            summary = (
+                f"Generated by Harmoniq (Daily Flow, window “{window}”) on "
+                f"{now.strftime('%Y-%m-%d %H:%M')}. Harmoniq replaces these tracks "
+                "on its schedule: duplicate the playlist to keep this version."
+            )
+            await self._async_write([track.id for track in selection.tracks], summary)
+        except MusicServerAuthError:
+            self.config_entry.async_start_reauth(self.hass)
+            return self._failed("invalid_auth", "Plex rejected the token")
+        except MusicServerConnectionError as err:
+            return self._failed("cannot_connect", str(err))
+        except MusicServerError as err:
+            return self._failed("server_error", str(err))
+        except PlaylistNameClashError:
+            self._create_name_clash_issue()
+            return self._failed("name_clash", "a Plex playlist Harmoniq does not own has this name")
+        if self._failing:
+            LOGGER.info("Playlist '%s' is working again", self.title)
+            self._failing = False
+        ir.async_delete_issue(self.hass, DOMAIN, self._name_clash_issue_id)
+        run = PlaylistRun(
+            status=selection.status,
+            finished_at=dt_util.utcnow(),
+            tracks=tuple(
+                TrackSummary(artist=track.artist, title=track.title, album=track.album)
+                for track in selection.tracks
+            ),
+            reason=", ".join(selection.relaxed) or None,
+            window=window,
+            relaxed=selection.relaxed,
+        )
+        LOGGER.info(
+            "Playlist '%s': wrote %d tracks for window '%s' (%s%s)",
+            self.title,
+            len(run.tracks),
+            window,
+            run.status,
+            f", relaxed: {run.reason}" if run.reason else "",
+        )
+        return run
+
+    async def _async_write(self, track_ids: list[str], summary: str) -> PlaylistInfo:
+        """Write the tracks to the playlist Harmoniq owns, creating it if needed.
+
+        A playlist of the same name that Harmoniq did not create is never touched.
+        """
+        server = self.config_entry.runtime_data.server
+        owned_id = self._state.playlist_id
+        owned = await server.async_get_playlist(owned_id) if owned_id else None
+        if owned is None or owned.title.casefold() != self.title.casefold():
+            others = [
+                playlist
+                for playlist in await server.async_find_playlists(self.title)
+                if playlist.id != owned_id
+            ]
+            if others:
+                raise PlaylistNameClashError
+        if owned is not None:
+            info = await server.async_replace_playlist_tracks(
+                owned.id, self.title, track_ids, summary
+            )
+        else:
+            info = await server.async_create_playlist(self.title, track_ids, summary)
+            self._state.playlist_id = info.id
+            self._store.async_schedule_save()
+        if info.summary != summary:
+            LOGGER.warning(
+                "Plex did not keep the summary of playlist '%s'", self.title
+            )
+        return info
+
+    def _failed(self, reason: str, detail: str, window: str | None = None) -> PlaylistRun:
+        """Record a failed run; the Plex playlist keeps its tracks."""
+        log = LOGGER.debug if self._failing else LOGGER.warning
+        log("Playlist '%s' was not updated: %s", self.title, detail)
+        self._failing = True
+        previous = self.data
+        return PlaylistRun(
+            status=RunStatus.FAILED,
+            finished_at=dt_util.utcnow(),
+            tracks=previous.tracks if previous else (),
+            reason=reason,
+            window=window or (previous.window if previous else None),
+        )
+
+    @property
+    def _name_clash_issue_id(self) -> str:
+        return f"name_clash_{self.subentry.subentry_id}"
+
+    def _create_name_clash_issue(self) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._name_clash_issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="playlist_name_clash",
+            translation_placeholders={
+                "name": self.title,
+                "server": self.config_entry.title,
+            },
+        )

@@ -1,0 +1,28 @@
+"""Runtime data of a Harmoniq config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .lastfm import LastFmClient
+from .plex import PlexMusicServer
+from .storage import HarmoniqStore
+
+if TYPE_CHECKING:
+    from .coordinator import PlaylistCoordinator
+
+type HarmoniqConfigEntry = ConfigEntry[HarmoniqData]
+
+
+@dataclass(slots=True)
+class HarmoniqData:
+    """What a loaded entry holds: its server, Last.fm client and playlists."""
+
+    server: PlexMusicServer
+    lastfm: LastFmClient | None
+    store: HarmoniqStore
+    coordinators: dict[str, PlaylistCoordinator] = field(default_factory=dict)
+    """Playlist coordinators by subentry id."""

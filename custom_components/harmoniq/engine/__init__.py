@@ -1,0 +1,1 @@
+"""Playlist engine: pure Python, no Home Assistant imports."""

@@ -1,0 +1,418 @@
+"""Plex adapter: every plexapi call Harmoniq makes, run in Home Assistant's executor.
+
+plexapi blocks (it uses requests), so each public coroutine here hands its work to the
+executor and turns plexapi's and requests' exceptions into the backend-neutral errors of
+`music_server`, so that nothing above this module sees a Plex object.
+
+Track selection sends its own filter URLs through plexapi's `query` (the real HTTP
+client and XML parser): plexapi's `search()` would re-fetch the section's filter
+description and every tag list on each call, and reading an attribute that a listing
+leaves out (an unrated track's `userRating`) makes plexapi fetch that track again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+import math
+import re
+from typing import Any, Final
+from urllib.parse import urlencode
+from xml.etree.ElementTree import Element, ParseError
+
+from plexapi.exceptions import BadRequest, NotFound, Unauthorized
+from plexapi.playlist import Playlist
+from plexapi.server import PlexServer
+import requests
+
+from homeassistant.core import HomeAssistant
+
+from .const import PLEX_TIMEOUT
+from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
+from .engine.models import Criteria, Track, TrackQuery
+from .music_server import (
+    MusicLibrary,
+    MusicServerAuthError,
+    MusicServerConnectionError,
+    MusicServerError,
+    MusicServerSSLError,
+    PlaylistInfo,
+    RequestStats,
+    ServerInfo,
+    TagChoices,
+)
+
+_STATUS_PATTERN = re.compile(r"^\((\d{3})\)")
+TRACK_TYPE: Final = 10
+# Plex type codes of the levels a tag can live on.
+_LEVEL_TYPES: Final = {"track": 10, "album": 9, "artist": 8}
+# Where each kind of tag lives in Plex (section filter description, plex-api.md §4.4).
+_TAG_LEVELS: Final = {
+    "mood": ("track", "album", "artist"),
+    "genre": ("album", "artist"),
+    "style": ("album", "artist"),
+}
+
+type TagIds = dict[tuple[str, str], dict[str, str]]
+"""(tag kind, level) -> casefolded tag name -> tag id, for one section."""
+
+
+def _run_translated[T](func: Callable[..., T], *args: Any) -> T:
+    """Run a blocking plexapi call and translate its failures."""
+    try:
+        return func(*args)
+    except Unauthorized as err:
+        raise MusicServerAuthError("Plex rejected the token") from err
+    except requests.exceptions.SSLError as err:
+        raise MusicServerSSLError(f"TLS error: {err}") from err
+    except requests.exceptions.RequestException as err:
+        raise MusicServerConnectionError(f"{type(err).__name__}: {err}") from err
+    except NotFound as err:
+        raise MusicServerError(f"Not found: {_status_line(err)}") from err
+    except BadRequest as err:
+        if (match := _STATUS_PATTERN.match(str(err))) and int(match[1]) >= 500:
+            raise MusicServerConnectionError(_status_line(err)) from err
+        raise MusicServerError(_status_line(err)) from err
+    except ParseError as err:
+        raise MusicServerError(f"Malformed reply from Plex: {err}") from err
+
+
+def _status_line(err: Exception) -> str:
+    """Return plexapi's error message without the HTML body it appends."""
+    return str(err).split(" <", 1)[0]
+
+
+class _CountingSession(requests.Session):
+    """A requests session that counts requests and bytes received."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests_made = 0
+        self.bytes_received = 0
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        response = super().request(method, url, *args, **kwargs)
+        self.requests_made += 1
+        self.bytes_received += len(response.content)
+        return response
+
+
+class PlexMusicServer:
+    """A connected Plex Media Server, seen through the `music_server` interface."""
+
+    def __init__(
+        self, hass: HomeAssistant, plex: PlexServer, session: _CountingSession
+    ) -> None:
+        """Wrap a connected plexapi server and the HTTP session it uses."""
+        self._hass = hass
+        self._plex = plex
+        self._session = session
+        self.info = ServerInfo(
+            unique_id=plex.machineIdentifier,
+            name=plex.friendlyName,
+            version=plex.version,
+        )
+
+    @classmethod
+    async def async_connect(
+        cls, hass: HomeAssistant, url: str, token: str, verify_ssl: bool
+    ) -> PlexMusicServer:
+        """Connect to a Plex server; raise a `MusicServerError` when that fails."""
+        session = _CountingSession()
+        session.verify = verify_ssl
+        try:
+            plex = await hass.async_add_executor_job(
+                _run_translated, PlexServer, url, token, session, PLEX_TIMEOUT
+            )
+        except MusicServerError:
+            session.close()
+            raise
+        return cls(hass, plex, session)
+
+    @property
+    def stats(self) -> RequestStats:
+        """Return the requests made and bytes received since connecting."""
+        return RequestStats(self._session.requests_made, self._session.bytes_received)
+
+    async def _async_run[T](self, func: Callable[..., T], *args: Any) -> T:
+        return await self._hass.async_add_executor_job(_run_translated, func, *args)
+
+    async def async_close(self) -> None:
+        """Release the HTTP connections."""
+        await self._hass.async_add_executor_job(self._session.close)
+
+    async def async_get_music_libraries(self) -> list[MusicLibrary]:
+        """Return the server's music sections."""
+
+        def music_sections() -> list[MusicLibrary]:
+            return [
+                MusicLibrary(key=str(section.key), title=section.title)
+                for section in self._plex.library.sections()
+                if section.type == "artist"
+            ]
+
+        return await self._async_run(music_sections)
+
+    async def async_get_tag_choices(self, library_keys: Sequence[str]) -> TagChoices:
+        """Return the moods, genres and styles the libraries use, at any level."""
+
+        def choices() -> TagChoices:
+            names: dict[str, dict[str, str]] = {kind: {} for kind in _TAG_LEVELS}
+            for library_key in library_keys:
+                for (kind, _level), ids in self._tag_ids(
+                    library_key, _TAG_LEVELS
+                ).items():
+                    for name in ids.values():
+                        names[kind].setdefault(name.casefold(), name)
+            return TagChoices(
+                **{
+                    f"{kind}s": tuple(sorted(found.values(), key=str.casefold))
+                    for kind, found in names.items()
+                }
+            )
+
+        return await self._async_run(choices)
+
+    async def async_search_tracks(
+        self, library_keys: Sequence[str], query: TrackQuery, now: datetime
+    ) -> list[Track]:
+        """Return up to `query.limit` random tracks per library matching the query.
+
+        Plex's `>>`/`<<` comparisons skip tracks that lack the attribute, so the
+        rating and recently-played refinements take two requests: one filtered on
+        the server (rated well enough, not played recently), and one with the
+        criteria only whose tracks are checked here, which keeps unrated and
+        never-played tracks eligible. Skip counts are always checked here, since
+        Plex leaves `skipCount` out when it is zero.
+        """
+
+        def search() -> list[Track]:
+            found: dict[str, Track] = {}
+            for library_key in library_keys:
+                kinds = [
+                    kind
+                    for kind, values in (
+                        ("mood", query.criteria.moods),
+                        ("genre", query.criteria.genres),
+                        ("style", query.criteria.styles),
+                    )
+                    if values
+                ]
+                tag_ids = self._tag_ids(
+                    library_key,
+                    {
+                        kind: (query.mood_level,) if kind == "mood" else _TAG_LEVELS[kind]
+                        for kind in kinds
+                    },
+                )
+                criteria_params = _criteria_params(query, tag_ids)
+                if criteria_params is None:
+                    continue  # a tag the library does not have: nothing can match
+                refined = _refinement_params(query, now)
+                batches = [criteria_params + refined] if refined else []
+                batches.append(criteria_params)
+                for params in batches:
+                    for element in self._query_tracks(library_key, params, query.limit):
+                        track = _track_from_element(element)
+                        if is_eligible(track, query.refinements, now):
+                            found.setdefault(track.id, track)
+            return list(found.values())
+
+        return await self._async_run(search)
+
+    def _tag_ids(
+        self, library_key: str, levels_by_kind: dict[str, tuple[str, ...]]
+    ) -> TagIds:
+        """Read the tag lists (name -> id) of one section, one request per list."""
+        tag_ids: TagIds = {}
+        for kind, levels in levels_by_kind.items():
+            for level in levels:
+                container = self._plex.query(
+                    f"/library/sections/{library_key}/{kind}?type={_LEVEL_TYPES[level]}"
+                )
+                tag_ids[kind, level] = {
+                    element.attrib["title"].casefold(): element.attrib["key"]
+                    for element in container
+                    if element.attrib.get("title") and element.attrib.get("key")
+                }
+        return tag_ids
+
+    def _query_tracks(
+        self, library_key: str, params: list[tuple[str, str]], limit: int
+    ) -> list[Element]:
+        """Ask one section for `limit` random tracks matching `params`: one request."""
+        query = urlencode(
+            [
+                ("type", str(TRACK_TYPE)),
+                ("sort", "random"),
+                ("limit", str(limit)),
+                *params,
+            ]
+        )
+        container = self._plex.query(
+            f"/library/sections/{library_key}/all?{query}",
+            headers={
+                "X-Plex-Container-Start": "0",
+                "X-Plex-Container-Size": str(limit),
+            },
+        )
+        return [element for element in container if element.tag == "Track"]
+
+    async def async_get_playlist(self, playlist_id: str) -> PlaylistInfo | None:
+        """Return a playlist with its track ids, or None when it no longer exists."""
+
+        def get() -> PlaylistInfo | None:
+            try:
+                playlist = self._plex.fetchItem(f"/playlists/{playlist_id}")
+            except NotFound:
+                return None
+            return _playlist_info(playlist)
+
+        return await self._async_run(get)
+
+    async def async_find_playlists(self, title: str) -> list[PlaylistInfo]:
+        """Return the audio playlists whose title is `title` (case-insensitive)."""
+
+        def find() -> list[PlaylistInfo]:
+            return [
+                PlaylistInfo(str(playlist.ratingKey), playlist.title, playlist.summary or "", ())
+                for playlist in self._plex.playlists(playlistType="audio", title=title)
+                if playlist.title.casefold() == title.casefold()
+            ]
+
+        return await self._async_run(find)
+
+    async def async_create_playlist(
+        self, title: str, track_ids: Sequence[str], summary: str
+    ) -> PlaylistInfo:
+        """Create a playlist holding `track_ids`, then set its summary."""
+
+        def create() -> PlaylistInfo:
+            playlist = self._plex.createPlaylist(title, items=self._fetch(track_ids))
+            return self._edit(playlist, title, summary)
+
+        return await self._async_run(create)
+
+    async def async_replace_playlist_tracks(
+        self, playlist_id: str, title: str, track_ids: Sequence[str], summary: str
+    ) -> PlaylistInfo:
+        """Replace a playlist's tracks in place, never leaving it empty.
+
+        The new tracks are appended first, then the old entries are deleted one by
+        one (Plex deletes one playlist item per request); the playlist keeps its
+        ratingKey, so pins and links to it survive.
+        """
+
+        def replace() -> PlaylistInfo:
+            playlist = self._plex.fetchItem(f"/playlists/{playlist_id}")
+            old_items = playlist.items()
+            playlist.addItems(self._fetch(track_ids))
+            for item in old_items:
+                self._plex.query(
+                    f"{playlist.key}/items/{item.playlistItemID}",
+                    method=self._session.delete,
+                )
+            return self._edit(playlist, title, summary)
+
+        return await self._async_run(replace)
+
+    def _fetch(self, track_ids: Sequence[str]) -> list[Any]:
+        """Fetch tracks by id in one request, in the given order."""
+        by_id = {
+            str(item.ratingKey): item
+            for item in self._plex.fetchItems([int(track_id) for track_id in track_ids])
+        }
+        return [by_id[track_id] for track_id in track_ids if track_id in by_id]
+
+    def _edit(self, playlist: Playlist, title: str, summary: str) -> PlaylistInfo:
+        """Set title and summary in one edit, then read the playlist back."""
+        playlist.batchEdits()
+        if playlist.title != title:
+            playlist.editTitle(title)
+        playlist.editSummary(summary)
+        playlist.saveEdits()
+        return _playlist_info(self._plex.fetchItem(f"/playlists/{playlist.ratingKey}"))
+
+
+def _playlist_info(playlist: Playlist) -> PlaylistInfo:
+    return PlaylistInfo(
+        id=str(playlist.ratingKey),
+        title=playlist.title,
+        summary=playlist.summary or "",
+        track_ids=tuple(str(item.ratingKey) for item in playlist.items()),
+    )
+
+
+def _criteria_params(
+    query: TrackQuery, tag_ids: TagIds
+) -> list[tuple[str, str]] | None:
+    """Return the filter parameters of the criteria, or None if a tag is unknown.
+
+    Tags of one kind are ORed (comma list); genres and styles match at album or
+    artist level (a push/or/pop group); different kinds are ANDed.
+    """
+    params: list[tuple[str, str]] = []
+    criteria: Criteria = query.criteria
+    for kind, names in (
+        ("mood", criteria.moods),
+        ("genre", criteria.genres),
+        ("style", criteria.styles),
+    ):
+        if not names:
+            continue
+        levels = (query.mood_level,) if kind == "mood" else _TAG_LEVELS[kind]
+        clauses = [
+            (f"{level}.{kind}", ",".join(ids))
+            for level in levels
+            if (ids := _ids_of(names, tag_ids.get((kind, level), {})))
+        ]
+        if not clauses:
+            return None
+        if len(clauses) == 1:
+            params.extend(clauses)
+            continue
+        params.append(("push", "1"))
+        for position, clause in enumerate(clauses):
+            if position:
+                params.append(("or", "1"))
+            params.append(clause)
+        params.append(("pop", "1"))
+    return params
+
+
+def _ids_of(names: Iterable[str], ids: dict[str, str]) -> list[str]:
+    return [ids[name.casefold()] for name in names if name.casefold() in ids]
+
+
+def _refinement_params(query: TrackQuery, now: datetime) -> list[tuple[str, str]]:
+    """Return the server-side filters for rated, not recently played tracks."""
+    params: list[tuple[str, str]] = []
+    if (lowest := min_user_rating(query.refinements)) is not None:
+        # Ratings are whole numbers 0-10: "at least 7" is "greater than 6".
+        params.append(("track.userRating>>", str(math.ceil(lowest) - 1)))
+    if (cutoff := played_cutoff(query.refinements, now)) is not None:
+        params.append(("track.lastViewedAt<<", str(int(cutoff.timestamp()))))
+    return params
+
+
+def _track_from_element(element: Element) -> Track:
+    """Read a Track from a listing's XML element, absent attributes included."""
+    attrib = element.attrib
+    album_artist = attrib.get("grandparentTitle", "")
+    last_viewed = attrib.get("lastViewedAt")
+    rating = attrib.get("userRating")
+    return Track(
+        id=attrib["ratingKey"],
+        title=attrib.get("title", ""),
+        artist=attrib.get("originalTitle") or album_artist,
+        album=attrib.get("parentTitle", ""),
+        album_artist=album_artist,
+        user_rating=float(rating) if rating else None,
+        view_count=int(attrib.get("viewCount", 0)),
+        skip_count=int(attrib.get("skipCount", 0)),
+        last_viewed_at=(
+            datetime.fromtimestamp(int(last_viewed), UTC) if last_viewed else None
+        ),
+    )

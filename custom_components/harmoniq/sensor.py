@@ -1,0 +1,98 @@
+"""Sensors of a Harmoniq playlist: status, last run, track count, Daily Flow window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .data import HarmoniqConfigEntry
+from .engine.selection import RunStatus
+from .entity import HarmoniqPlaylistEntity
+from .storage import PlaylistRun
+
+# Coordinator-driven: no entity polls.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HarmoniqSensorEntityDescription(SensorEntityDescription):
+    """How a sensor reads its value from the last run."""
+
+    value_fn: Callable[[PlaylistRun], str | int | datetime | None]
+    attributes_fn: Callable[[PlaylistRun], dict[str, Any]] | None = None
+
+
+SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
+    HarmoniqSensorEntityDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in RunStatus],
+        value_fn=lambda run: run.status.value,
+        attributes_fn=lambda run: {"reason": run.reason},
+    ),
+    HarmoniqSensorEntityDescription(
+        key="last_run",
+        translation_key="last_run",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda run: run.finished_at,
+    ),
+    HarmoniqSensorEntityDescription(
+        key="track_count",
+        translation_key="track_count",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="tracks",
+        value_fn=lambda run: len(run.tracks),
+    ),
+    HarmoniqSensorEntityDescription(
+        key="window",
+        translation_key="window",
+        value_fn=lambda run: run.window,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HarmoniqConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each playlist's sensors to its subentry."""
+    for subentry_id, coordinator in entry.runtime_data.coordinators.items():
+        async_add_entities(
+            [HarmoniqSensor(coordinator, description) for description in SENSORS],
+            config_subentry_id=subentry_id,
+        )
+
+
+class HarmoniqSensor(HarmoniqPlaylistEntity, SensorEntity):
+    """A value of the playlist's last run."""
+
+    entity_description: HarmoniqSensorEntityDescription
+
+    @property
+    def native_value(self) -> str | int | datetime | None:
+        """Return the value from the last run, None before the first."""
+        run = self.coordinator.data
+        return self.entity_description.value_fn(run) if run else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the few attributes this sensor has."""
+        run = self.coordinator.data
+        if run is None or self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(run)

@@ -1,0 +1,1 @@
+"""Test fakes for the services Harmoniq talks to (Plex Media Server)."""

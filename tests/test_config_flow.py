@@ -1,0 +1,432 @@
+"""Tests for the Harmoniq config flow, against the fake Plex and Last.fm servers."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.harmoniq.const import CONF_LIBRARIES, DOMAIN
+from tests.conftest import LASTFM_API_KEY, MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN
+from tests.fakes.lastfm_server import FakeLastFmServer
+from tests.fakes.plex_library import FakeLibrary
+from tests.fakes.plex_server import FakePlexServer
+
+pytestmark = pytest.mark.usefixtures("lastfm_server")
+
+
+def _closed_port_url() -> str:
+    """Return a URL on 127.0.0.1 where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return dict(result)
+
+
+def _server_input(server: FakePlexServer, **overrides: Any) -> dict[str, Any]:
+    return {
+        CONF_URL: server.url,
+        CONF_TOKEN: PLEX_TOKEN,
+        CONF_VERIFY_SSL: True,
+    } | overrides
+
+
+async def test_full_flow(hass: HomeAssistant, plex_server: FakePlexServer) -> None:
+    """A user connects Plex, picks a library and a Last.fm account."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_URL: plex_server.url + "/"})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "libraries"
+    assert result["description_placeholders"] == {"server": "Living Room Plex"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "lastfm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Living Room Plex"
+    assert result["result"].unique_id == MACHINE_IDENTIFIER
+    assert result["data"] == {
+        CONF_URL: plex_server.url,
+        CONF_TOKEN: PLEX_TOKEN,
+        CONF_VERIFY_SSL: True,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+        CONF_API_KEY: LASTFM_API_KEY,
+        CONF_USERNAME: "RJ",  # Last.fm's canonical spelling
+    }
+
+
+async def test_flow_without_lastfm(
+    hass: HomeAssistant, plex_server: FakePlexServer, lastfm_server: FakeLastFmServer
+) -> None:
+    """Leaving the Last.fm step empty skips it without calling Last.fm."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_API_KEY not in result["data"]
+    assert CONF_USERNAME not in result["data"]
+    assert lastfm_server.requests == []
+
+
+async def test_flow_lastfm_key_only(
+    hass: HomeAssistant, plex_server: FakePlexServer, lastfm_server: FakeLastFmServer
+) -> None:
+    """An API key alone is validated with a chart call and stored without a user."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: f" {LASTFM_API_KEY} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == LASTFM_API_KEY
+    assert CONF_USERNAME not in result["data"]
+    assert [call["method"] for call in lastfm_server.requests] == ["chart.getTopTracks"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"kind": "status", "status": 500}, "cannot_connect"),
+        ({"kind": "status", "status": 503}, "cannot_connect"),
+        ({"kind": "drop"}, "cannot_connect"),
+        ({"kind": "malformed"}, "unknown"),
+    ],
+)
+async def test_user_step_server_faults(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    fault: dict[str, Any],
+    error: str,
+) -> None:
+    """Server faults show an error on the form; the next try succeeds."""
+    result = await _start_user_flow(hass)
+    plex_server.inject_fault(**fault)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+
+    plex_server.clear_faults()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    assert result["step_id"] == "libraries"
+
+
+async def test_user_step_invalid_token(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> None:
+    """A token Plex answers 401 to shows invalid_auth, and the form keeps the URL."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_TOKEN: "wrong"})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert plex_server.requests[-1].status == 401
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    assert result["step_id"] == "libraries"
+
+
+async def test_user_step_connection_refused(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> None:
+    """Nothing listening at the URL shows cannot_connect."""
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_URL: _closed_port_url()})
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_step_timeout(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> None:
+    """A server slower than the timeout shows cannot_connect."""
+    result = await _start_user_flow(hass)
+    plex_server.latency = 1.0
+    with patch("custom_components.harmoniq.plex.PLEX_TIMEOUT", 0.2):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _server_input(plex_server)
+        )
+    assert result["errors"] == {"base": "cannot_connect"}
+    plex_server.latency = 0
+
+
+async def test_user_step_ssl_error(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> None:
+    """An https URL whose TLS handshake fails shows ssl_error."""
+    result = await _start_user_flow(hass)
+    https_url = plex_server.url.replace("http://", "https://")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_URL: https_url})
+    )
+    assert result["errors"] == {"base": "ssl_error"}
+
+
+async def test_already_configured(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """A second entry for the same server aborts."""
+    config_entry.add_to_hass(hass)
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_no_music_libraries(hass: HomeAssistant) -> None:
+    """A server without a music section aborts."""
+    server = FakePlexServer(token=PLEX_TOKEN, music_sections=[])
+    await server.start()
+    try:
+        result = await _start_user_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _server_input(server)
+        )
+    finally:
+        await server.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_music_libraries"
+
+
+async def test_libraries_offers_music_sections_only(
+    hass: HomeAssistant, plex_library: FakeLibrary
+) -> None:
+    """Only music sections are offered, labelled by title; one must be chosen."""
+    server = FakePlexServer(
+        token=PLEX_TOKEN,
+        music_sections=[(3, "Music", plex_library), (7, "Audiobooks", plex_library)],
+        other_sections=[(1, "Movies", "movie"), (2, "TV Shows", "show")],
+    )
+    await server.start()
+    try:
+        result = await _start_user_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _server_input(server)
+        )
+        schema = result["data_schema"].schema
+        selector = schema[CONF_LIBRARIES]
+        assert selector.config["options"] == [
+            {"value": "3", "label": "Music"},
+            {"value": "7", "label": "Audiobooks"},
+        ]
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_LIBRARIES: []}
+        )
+        assert result["errors"] == {CONF_LIBRARIES: "no_library_selected"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_LIBRARIES: ["7"]}
+        )
+        assert result["step_id"] == "lastfm"
+    finally:
+        await server.stop()
+
+
+async def _flow_at_lastfm_step(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> dict[str, Any]:
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    assert result["step_id"] == "lastfm"
+    return dict(result)
+
+
+@pytest.mark.parametrize(
+    ("user_input", "fault", "errors"),
+    [
+        ({CONF_API_KEY: "b" * 32, CONF_USERNAME: "rj"}, None, {CONF_API_KEY: "invalid_api_key"}),
+        ({CONF_API_KEY: "b" * 32}, None, {CONF_API_KEY: "invalid_api_key"}),
+        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "nobody"}, None, {CONF_USERNAME: "invalid_user"}),
+        ({CONF_USERNAME: "rj"}, None, {CONF_API_KEY: "api_key_required"}),
+        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (26, 200), {CONF_API_KEY: "invalid_api_key"}),
+        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (11, 200), {"base": "lastfm_cannot_connect"}),
+        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (29, 429), {"base": "lastfm_cannot_connect"}),
+    ],
+)
+async def test_lastfm_errors(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    lastfm_server: FakeLastFmServer,
+    user_input: dict[str, str],
+    fault: tuple[int, int] | None,
+    errors: dict[str, str],
+) -> None:
+    """Last.fm errors show on the form; a correct account then completes the flow."""
+    result = await _flow_at_lastfm_step(hass, plex_server)
+    if fault:
+        lastfm_server.inject_error(fault[0], status=fault[1])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+
+    lastfm_server.clear_faults()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_lastfm_unreachable(
+    hass: HomeAssistant, plex_server: FakePlexServer, lastfm_server: FakeLastFmServer
+) -> None:
+    """Last.fm not answering at all shows lastfm_cannot_connect."""
+    result = await _flow_at_lastfm_step(hass, plex_server)
+    with patch.object(
+        lastfm_server, "url", _closed_port_url()
+    ), patch("custom_components.harmoniq.lastfm.API_URL", _closed_port_url()):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
+        )
+    assert result["errors"] == {"base": "lastfm_cannot_connect"}
+
+
+async def test_reauth(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """A new token replaces the old one after Plex accepts it."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    plex_server.token = "new-token"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "new-token"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data[CONF_TOKEN] == "new-token"
+    await hass.async_block_till_done()
+
+
+async def test_reauth_wrong_server(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """Reauthentication refuses a token that reaches another server."""
+    other_entry = MockConfigEntry(
+        domain=DOMAIN, title="Old server", unique_id="0" * 40, data=config_entry.data
+    )
+    other_entry.add_to_hass(hass)
+    result = await other_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: PLEX_TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Reconfigure walks server, libraries and Last.fm, keeping what is not changed."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_TOKEN: "wrong"})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    plex_server.token = "rotated"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_TOKEN: "rotated", CONF_VERIFY_SSL: False})
+    )
+    assert result["step_id"] == "libraries"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    assert result["step_id"] == "lastfm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.data == {
+        CONF_URL: plex_server.url,
+        CONF_TOKEN: "rotated",
+        CONF_VERIFY_SSL: False,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+    }
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_wrong_server(
+    hass: HomeAssistant, plex_library: FakeLibrary, config_entry: MockConfigEntry
+) -> None:
+    """Reconfigure refuses a URL that leads to a different server."""
+    config_entry.add_to_hass(hass)
+    other = FakePlexServer(
+        token=PLEX_TOKEN,
+        machine_identifier="1" * 40,
+        music_sections=[(MUSIC_SECTION, "Music", plex_library)],
+    )
+    await other.start()
+    try:
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _server_input(other)
+        )
+    finally:
+        await other.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"

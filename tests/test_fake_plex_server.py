@@ -1,0 +1,449 @@
+"""The fake Plex Media Server answers real plexapi the way PMS does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Generator
+import time
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from plexapi.exceptions import BadRequest, NotFound, Unauthorized
+from plexapi.server import PlexServer
+import pytest
+import requests
+
+from tests.fakes.plex_library import FakeLibrary, FakeTrack, generate_library
+from tests.fakes.plex_server import FakePlexServer
+
+TOKEN = "fake-plex-token"
+SECTION = 3
+NOW = time.time()
+
+
+async def run[T](func: Callable[..., T], *args: Any) -> T:
+    """Run blocking plexapi code in a worker thread while the loop serves the fake."""
+    return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+@pytest.fixture(name="library", scope="module")
+def library_fixture() -> FakeLibrary:
+    """A small generated library (tests that write to it use their own)."""
+    return generate_library(400, seed=11, now=NOW)
+
+
+@pytest.fixture(name="fake")
+async def fake_fixture(
+    library: FakeLibrary, socket_enabled: None
+) -> AsyncGenerator[FakePlexServer]:
+    """A started fake server with one music section."""
+    server = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(name="session")
+def session_fixture() -> Generator[requests.Session]:
+    """A requests session for plexapi, closed after the test."""
+    with requests.Session() as session:
+        yield session
+
+
+async def connect(
+    fake: FakePlexServer, session: requests.Session, token: str = TOKEN
+) -> PlexServer:
+    """Connect plexapi to the fake."""
+    return await run(
+        lambda: PlexServer(fake.url, token, session=session, timeout=5)  # type: ignore[no-untyped-call]
+    )
+
+
+def keys(items: list[Any]) -> set[int]:
+    """RatingKeys read from the listing (no auto-reload)."""
+    return {int(item.ratingKey) for item in items}
+
+
+async def test_connect_identity_sections(
+    fake: FakePlexServer, session: requests.Session
+) -> None:
+    """Root, identity and sections look like a PMS with a music library."""
+    plex = await connect(fake, session)
+    assert plex.friendlyName == "Fake Plex"
+    assert plex.machineIdentifier == fake.machine_identifier
+    identity = await run(plex.identity)
+    assert identity.machineIdentifier == fake.machine_identifier
+    sections = await run(lambda: plex.library.sections())  # noqa: PLW0108 (`.library` queries)
+    assert [(s.key, s.type, s.title) for s in sections] == [
+        (1, "movie", "Movies"),
+        (SECTION, "artist", "Music"),
+    ]
+    music = await run(lambda: plex.library.sectionByID(SECTION))
+    assert music.TYPE == "artist"
+    assert {"track.mood", "track.userRating", "track.skipCount"} <= {
+        f.key for f in await run(music.listFields, "track")
+    }
+    assert fake.requests[0].path == "/"
+    assert all(r.headers["X-Plex-Token"] == TOKEN for r in fake.requests)
+
+
+async def test_token_checked(fake: FakePlexServer, session: requests.Session) -> None:
+    """A wrong or revoked token is refused with 401 (plexapi Unauthorized)."""
+    with pytest.raises(Unauthorized):
+        await connect(fake, session, token="wrong")
+    assert fake.requests[-1].status == 401
+    assert b"window.location" in fake.requests[-1].response
+    plex = await connect(fake, session)
+    fake.token = "rotated"
+    with pytest.raises(Unauthorized):
+        await run(plex.query, "/library/sections")
+    assert (
+        fake.requests[-1].response
+        == b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+    )
+
+
+def _rock(t: FakeTrack) -> bool:
+    return "Rock" in t.album.genres
+
+
+@pytest.mark.parametrize(
+    ("filters", "predicate", "wire_key"),
+    [
+        ({"mood": "Chill"}, lambda t: "Chill" in t.moods, "track.mood"),
+        ({"genre": "Rock"}, _rock, "album.genre"),
+        (
+            {"artist.style": "Shoegaze"},
+            lambda t: "Shoegaze" in t.artist.styles,
+            "artist.style",
+        ),
+        (
+            {"userRating>>": 6},
+            lambda t: t.user_rating is not None and t.user_rating > 6,
+            "track.userRating>>",
+        ),
+        (
+            {"lastViewedAt<<": "30d"},
+            lambda t: (
+                t.last_viewed_at is not None and t.last_viewed_at < NOW - 30 * 86400
+            ),
+            "track.lastViewedAt<<",
+        ),
+        (
+            {"skipCount<<": 2, "viewCount>>": 1},
+            lambda t: t.skip_count < 2 and t.view_count > 1,
+            "track.skipCount<<",
+        ),
+        (
+            {"mood!": "Chill", "viewCount": 0},
+            lambda t: "Chill" not in t.moods and t.view_count == 0,
+            "track.mood!",
+        ),
+        (
+            {"or": [{"mood": "Chill", "userRating>>": 4}, {"artist.genre": "Jazz"}]},
+            lambda t: (
+                ("Chill" in t.moods and (t.user_rating or 0) > 4)
+                or "Jazz" in t.artist.genres
+            ),
+            "push",
+        ),
+        (
+            {"mood": ["Chill", "Energetic"]},
+            lambda t: {"Chill", "Energetic"} & set(t.moods),
+            "track.mood",
+        ),
+        (
+            {"mood&": ["Chill", "Energetic"]},
+            lambda t: {"Chill", "Energetic"} <= set(t.moods),
+            "track.mood",
+        ),
+        ({"mood": "NoSuchMood"}, lambda t: False, "track.mood"),
+        (
+            {"title<": "Chasing"},
+            lambda t: t.title.lower().startswith("chasing"),
+            "track.title<",
+        ),
+    ],
+)
+async def test_search_filters(
+    fake: FakePlexServer,
+    session: requests.Session,
+    library: FakeLibrary,
+    filters: dict[str, Any],
+    predicate: Callable[[FakeTrack], bool],
+    wire_key: str,
+) -> None:
+    """Filtered track searches return exactly what the in-memory predicate selects."""
+    plex = await connect(fake, session)
+    music = await run(lambda: plex.library.sectionByID(SECTION))
+    fake.clear_requests()
+    found = await run(lambda: music.search(libtype="track", filters=filters))
+    expected = {t.rating_key for t in library.tracks if predicate(t)}
+    assert keys(found) == expected
+    search = [
+        r for r in fake.requests if r.path.endswith("/all") and r.param("type") == "10"
+    ]
+    assert any(key == wire_key for key, _value in search[0].query)
+    assert all(r.status == 200 for r in fake.requests)
+
+
+async def test_paging_and_sort(
+    fake: FakePlexServer, session: requests.Session, library: FakeLibrary
+) -> None:
+    """Paging with maxresults uses the container headers; sort direction holds."""
+    plex = await connect(fake, session)
+    music = await run(lambda: plex.library.sectionByID(SECTION))
+    fake.clear_requests()
+    found = await run(
+        lambda: music.searchTracks(
+            sort="viewCount:desc", container_size=3, maxresults=7
+        )
+    )
+    assert len(found) == 7
+    assert [t.viewCount for t in found] == sorted(
+        (t.view_count for t in library.tracks), reverse=True
+    )[:7]
+    pages = [
+        (r.container_start, r.container_size)
+        for r in fake.requests
+        if r.path.endswith("/all") and r.param("type")
+    ]
+    assert pages == [(0, 3), (3, 3), (6, 1)]
+    assert b'totalSize="400"' in fake.requests[-1].response
+    everything = await run(lambda: music.searchTracks(container_size=150))
+    assert keys(everything) == set(library.track_by_key)
+
+
+async def test_random_sort_with_limit(
+    fake: FakePlexServer, session: requests.Session
+) -> None:
+    """sort=random with a limit returns that many tracks, reshuffled per request."""
+    plex = await connect(fake, session)
+    music = await run(lambda: plex.library.sectionByID(SECTION))
+    draws = [
+        [
+            t.ratingKey
+            for t in await run(
+                lambda: music.search(libtype="track", sort="random", limit=20)
+            )
+        ]
+        for _ in range(2)
+    ]
+    assert [len(d) for d in draws] == [20, 20]
+    assert draws[0] != draws[1]
+    assert fake.requests[-1].param("sort") == "track.random"
+
+
+async def test_fetch_items_and_tags(
+    fake: FakePlexServer, session: requests.Session, library: FakeLibrary
+) -> None:
+    """Details carry Mood/Genre/Style/Country tags; unknown ids are 404."""
+    plex = await connect(fake, session)
+    track = next(t for t in library.tracks if len(t.moods) >= 2)
+    item = await run(plex.fetchItem, track.rating_key)
+    assert (item.title, item.grandparentTitle, item.parentTitle) == (
+        track.title,
+        track.artist.title,
+        track.album.title,
+    )
+    assert [m.tag for m in item.moods] == list(track.moods)
+    assert item.hasSonicAnalysis
+    pair = await run(plex.fetchItems, [track.rating_key, track.album.rating_key])
+    assert [type(p).__name__ for p in pair] == ["Track", "Album"]
+    artist = await run(plex.fetchItem, track.artist.rating_key)
+    assert [g.tag for g in artist.genres] == list(track.artist.genres)
+    assert [c.tag for c in artist.countries] == list(track.artist.country)
+    albums = await run(artist.albums)
+    assert keys(albums) == {
+        a.rating_key for a in library.albums_of[track.artist.rating_key]
+    }
+    tracks = await run(pair[1].tracks)
+    assert keys(tracks) == {
+        t.rating_key for t in library.tracks_of[track.album.rating_key]
+    }
+    with pytest.raises(NotFound):
+        await run(plex.fetchItem, 999_999)
+
+
+async def test_playlists(socket_enabled: None, session: requests.Session) -> None:
+    """Playlists are created, edited and deleted in the server's state."""
+    library = generate_library(60, seed=3)
+    fake = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        tracks = await run(plex.fetchItems, [t.rating_key for t in library.tracks[:4]])
+        playlist = await run(
+            lambda: plex.createPlaylist("Evening Mix", items=tracks[:3])  # type: ignore[no-untyped-call]
+        )
+        state = fake.playlists[playlist.ratingKey]
+        assert state.items == [t.ratingKey for t in tracks[:3]]
+        await run(playlist.addItems, [tracks[3]])
+        await run(playlist.reload)
+        await run(playlist.removeItems, [tracks[0]])
+        assert state.items == [t.ratingKey for t in tracks[1:]]
+        await run(playlist.reload)
+        await run(playlist.editSummary, "Made by Harmoniq")
+        await run(playlist.editTitle, "Night Mix")
+        assert (state.title, state.summary) == ("Night Mix", "Made by Harmoniq")
+        items = await run(playlist.items)
+        assert [i.ratingKey for i in items] == state.items
+        listed = await run(
+            lambda: plex.playlists(playlistType="audio")  # type: ignore[no-untyped-call]
+        )
+        assert [p.title for p in listed] == ["Night Mix"]
+        await run(playlist.delete)
+        assert fake.playlists == {}
+
+        smart = fake.create_playlist(
+            "Smart",
+            smart_content=f"server://{fake.machine_identifier}/com.plexapp.plugins.library/library/sections/{SECTION}/all?type=10&track.viewCount=0",
+        )
+        found = await run(plex.playlist, "Smart")
+        assert found.smart
+        assert keys(await run(found.items)) == {
+            t.rating_key for t in library.tracks if t.view_count == 0
+        }
+        with pytest.raises(BadRequest):
+            await run(
+                lambda: plex.query(  # type: ignore[no-untyped-call]
+                    f"/playlists/{smart.rating_key}/items", method=session.delete
+                )
+            )
+    finally:
+        await fake.stop()
+
+
+async def test_rate(socket_enabled: None, session: requests.Session) -> None:
+    """PUT /:/rate writes the rating that later searches see."""
+    library = generate_library(30, seed=5)
+    fake = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        target = library.add_track("Exact Title", "Exact Artist", user_rating=None)
+        item = await run(plex.fetchItem, target.rating_key)
+        await run(item.rate, 9)
+        assert target.user_rating == 9.0
+        music = await run(lambda: plex.library.sectionByID(SECTION))
+        found = await run(
+            lambda: music.search(
+                libtype="track", filters={"userRating": 9, "title==": "Exact Title"}
+            )
+        )
+        assert keys(found) == {target.rating_key}
+    finally:
+        await fake.stop()
+
+
+async def test_lt_matches_missing(
+    socket_enabled: None, session: requests.Session, library: FakeLibrary
+) -> None:
+    """With lt_matches_missing, `<<` also selects items lacking the value."""
+    fake = FakePlexServer(
+        token=TOKEN,
+        music_sections=[(SECTION, "Music", library)],
+        lt_matches_missing=True,
+    )
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        music = await run(lambda: plex.library.sectionByID(SECTION))
+        found = await run(
+            lambda: music.search(libtype="track", filters={"userRating<<": 4})
+        )
+        assert keys(found) == {
+            t.rating_key
+            for t in library.tracks
+            if t.user_rating is None or t.user_rating < 4
+        }
+    finally:
+        await fake.stop()
+
+
+async def test_sonic(
+    fake: FakePlexServer, session: requests.Session, library: FakeLibrary
+) -> None:
+    """/nearest honours limit and maxDistance; computePath goes from start to end."""
+    plex = await connect(fake, session)
+    first, last = library.tracks[0], library.tracks[-1]
+    item = await run(plex.fetchItem, first.rating_key)
+    similar = await run(lambda: item.sonicallySimilar(limit=10, maxDistance=0.3))
+    assert 0 < len(similar) <= 10
+    distances = [s.distance for s in similar]
+    assert distances == sorted(distances)
+    assert all(d <= 0.3 for d in distances)
+    music = await run(lambda: plex.library.sectionByID(SECTION))
+    path = await run(music.sonicAdventure, first.rating_key, last.rating_key)
+    assert path[0].ratingKey == first.rating_key
+    assert path[-1].ratingKey == last.rating_key
+    assert len(path) <= 20
+    fake.sections[SECTION].sonic = fake.sonic_analysis = False
+    with pytest.raises(NotFound):
+        await run(item.sonicallySimilar)
+
+
+async def test_faults_and_latency(
+    fake: FakePlexServer, session: requests.Session
+) -> None:
+    """Injected statuses, dropped connections, malformed XML and latency reach plexapi."""
+    plex = await connect(fake, session)
+    fake.inject_fault("status", status=500, path_prefix="/library", times=1)
+    with pytest.raises(BadRequest, match=r"\(500\)"):
+        await run(plex.query, "/library/sections")
+    await run(plex.query, "/library/sections")  # times=1: gone again
+    fake.inject_fault("drop", method="GET", times=1)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        await run(plex.query, "/identity")
+    assert fake.requests[-1].status is None
+    fake.inject_fault("malformed")
+    with pytest.raises(ParseError):
+        await run(plex.query, "/identity")
+    fake.clear_faults()
+    fake.latency = 0.2
+    started = time.monotonic()
+    await run(plex.query, "/identity")
+    assert time.monotonic() - started >= 0.2
+    fake.latency = 0
+    with pytest.raises(BadRequest, match=r"\(400\)"):
+        await run(
+            plex.query, f"/library/sections/{SECTION}/all?type=10&track.noSuchField=1"
+        )
+    with pytest.raises(NotFound):
+        await run(plex.query, "/no/such/path")
+
+
+async def test_large_library(socket_enabled: None, session: requests.Session) -> None:
+    """A 100,000-track library generates in seconds and answers filtered pages quickly."""
+    started = time.perf_counter()
+    library = await run(lambda: generate_library(100_000, seed=2))
+    generated = time.perf_counter() - started
+    fake = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        music = await run(lambda: plex.library.sectionByID(SECTION))
+        filters = {"mood": "Chill", "userRating>>": 4, "genre": "Jazz"}
+        await run(
+            lambda: music.search(libtype="track", filters=filters, maxresults=100)
+        )  # builds indexes
+        started = time.perf_counter()
+        found = await run(
+            lambda: music.search(
+                libtype="track", filters=filters, sort="random", maxresults=100
+            )
+        )
+        searched = time.perf_counter() - started
+        expected = {
+            t.rating_key
+            for t in library.tracks
+            if "Chill" in t.moods
+            and (t.user_rating or 0) > 4
+            and "Jazz" in t.album.genres
+        }
+        assert keys(found) <= expected
+        assert len(found) == min(100, len(expected))
+        timing = f"generated 100k in {generated:.2f}s; filtered page in {searched * 1000:.0f}ms"
+        print(timing)  # noqa: T201
+    finally:
+        await fake.stop()

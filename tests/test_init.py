@@ -1,0 +1,119 @@
+"""Tests for setting up and unloading a Harmoniq entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from custom_components.harmoniq.const import DOMAIN
+from tests.conftest import PLEX_TOKEN
+from tests.fakes.plex_server import FakePlexServer
+
+pytestmark = pytest.mark.usefixtures("lastfm_server")
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entry loads with one coordinator per playlist and unloads cleanly."""
+    entry = init_integration
+    assert entry.state is ConfigEntryState.LOADED
+    assert [c.title for c in entry.runtime_data.coordinators.values()] == ["Daily Flow"]
+    assert entry.runtime_data.lastfm is not None
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "status", "status": 500},
+        {"kind": "status", "status": 503},
+        {"kind": "drop"},
+        {"kind": "malformed"},
+    ],
+)
+async def test_setup_retries_when_plex_is_down(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    fault: dict[str, Any],
+) -> None:
+    """Plex failing or unreachable at start-up makes Home Assistant retry."""
+    plex_server.inject_fault(**fault)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_retries_when_plex_is_stopped(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """Nothing listening at the URL makes Home Assistant retry."""
+    await plex_server.stop()
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_auth_failed_starts_reauth(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """A revoked token fails setup and asks the user for a new one."""
+    plex_server.token = "revoked-and-replaced"
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_token_never_logged(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    plex_server: FakePlexServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Neither setup nor a run nor a failure logs the Plex token, even at debug level."""
+    caplog.set_level(logging.DEBUG)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plex_server.inject_fault("status", status=500)
+    coordinator = next(iter(config_entry.runtime_data.coordinators.values()))
+    await coordinator.async_run()
+    assert "was not updated" in caplog.text
+    assert PLEX_TOKEN not in caplog.text
+
+
+async def test_blocking_call_is_caught(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    blocking_calls: list[str],
+) -> None:
+    """The suite's detector catches plexapi called inside the event loop.
+
+    Planted: the executor is bypassed, so plexapi's HTTP request runs in the loop.
+    Home Assistant's detector raises in the integration, and the `blocking_calls`
+    fixture, which fails any test that leaves an entry behind, recorded it.
+    """
+
+    async def run_in_loop(target: Callable[..., Any], *args: Any) -> Any:
+        return target(*args)
+
+    config_entry.add_to_hass(hass)
+    with patch.object(hass, "async_add_executor_job", run_in_loop):
+        await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert any("putrequest" in call for call in blocking_calls)
+    blocking_calls.clear()  # planted on purpose: let this test pass
