@@ -421,8 +421,10 @@ class _SectionIndex:
             library.albums,
             library.tracks,
         )
-        self.pos: tuple[dict[int, int], ...] = tuple(
-            {item.rating_key: i for i, item in enumerate(level)} for level in self.items
+        self.pos: tuple[dict[int, int], ...] = (
+            {a.rating_key: i for i, a in enumerate(library.artists)},
+            {a.rating_key: i for i, a in enumerate(library.albums)},
+            {t.rating_key: i for i, t in enumerate(library.tracks)},
         )
         artist_pos, album_pos = self.pos[ARTIST], self.pos[ALBUM]
         al_artist = [artist_pos[a.artist.rating_key] for a in library.albums]
