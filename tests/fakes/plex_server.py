@@ -51,10 +51,6 @@ UNAUTHORIZED_ROOT = (
     "<h1>401 Unauthorized</h1></body></html>"
 )
 MALFORMED_XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="1"><Track ratingKey="1" title="Bro'
-SECTION_ATTRS = (
-    'allowSync="1" identifier="com.plexapp.plugins.library" '
-    'mediaTagPrefix="/system/bundle/media/flags/" mediaTagVersion="1700000000"'
-)
 # Query parameters that are not filters.
 PLAIN_PARAMS = frozenset({
     "type", "sort", "limit", "includeGuids", "includeMeta", "includeAdvanced",
@@ -154,6 +150,12 @@ META_FIELDS: dict[int, tuple[tuple[str, str, str, str | None], ...]] = {
         ("album.lastViewedAt", "Album Last Played", "date", None),
         ("album.userRating", "Album Rating", "integer", "rating"),
         ("album.rating", "Album Critic Rating", "integer", "rating"),
+        (
+            "album.decade",
+            "Album Decade",
+            "integer",
+            "decade",
+        ),  # listed twice by real PMS
         ("album.studio", "Record Label", "string", None),
         ("album.mood", "Album Mood", "tag", None),
         ("album.style", "Album Style", "tag", None),
@@ -421,12 +423,8 @@ class _SectionIndex:
             library.albums,
             library.tracks,
         )
-        self.pos: tuple[dict[int, int], ...] = (
-            {a.rating_key: i for i, a in enumerate(library.artists)},
-            {a.rating_key: i for i, a in enumerate(library.albums)},
-            {t.rating_key: i for i, t in enumerate(library.tracks)},
-        )
-        artist_pos, album_pos = self.pos[ARTIST], self.pos[ALBUM]
+        artist_pos = {a.rating_key: i for i, a in enumerate(library.artists)}
+        album_pos = {a.rating_key: i for i, a in enumerate(library.albums)}
         al_artist = [artist_pos[a.artist.rating_key] for a in library.albums]
         t_album = [album_pos[t.album.rating_key] for t in library.tracks]
         t_artist = [al_artist[j] for j in t_album]
@@ -773,6 +771,7 @@ def meta_xml(
     parts = ["<Meta>"]
     for level in library_types:
         code, plural = LEVEL_TYPE_CODES[level], LEVEL_NAMES[level].capitalize() + "s"
+        first_char_query = "" if level == ARTIST else f"?type={code}"
         type_attrs = _attrs([
             ("key", f"{base}/all?type={code}"), ("type", LEVEL_NAMES[level]), ("title", plural),
             ("active", "1" if level == ARTIST else "0"),
@@ -784,7 +783,11 @@ def meta_xml(
                 [
                     ("filter", name),
                     ("filterType", ftype),
-                    ("key", f"{base}/{name}?type={code}"),
+                    (
+                        "key",
+                        f"{base}/{name}"
+                        + ("" if ftype == "boolean" else f"?type={code}"),
+                    ),
                     ("title", title),
                     ("type", "filter"),
                 ],
@@ -799,7 +802,7 @@ def meta_xml(
                 ("default", "asc" if number == (0 if level == ARTIST else 1) else None),
                 ("defaultDirection", direction),
                 ("descKey", f"{first}:desc" + (f",{rest}" if rest else "")),
-                ("firstCharacterKey", f"{base}/firstCharacter?type={code}" if "titleSort" in first else None),
+                ("firstCharacterKey", f"{base}/firstCharacter{first_char_query}" if first in ("titleSort", "artist.titleSort") else None),
                 ("key", key), ("title", title),
             ]))  # fmt: skip
         parts.extend(
@@ -1096,6 +1099,12 @@ class FakePlexServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def replace_library(self, section_id: int, library: FakeLibrary) -> None:
+        """Swap a music section's content (e.g. for an emptied library)."""
+        section = self.sections[section_id]
+        section.library = library
+        section._index = None
 
     def clear_requests(self) -> None:
         """Forget the recorded requests."""
