@@ -54,7 +54,7 @@ _TAG_LEVELS: Final = {
 }
 
 type TagIds = dict[tuple[str, str], dict[str, str]]
-"""(tag kind, level) -> casefolded tag name -> tag id, for one section."""
+"""(tag kind, level) -> tag name -> tag id, for one section."""
 
 
 def _run_translated[T](func: Callable[..., T], *args: Any) -> T:
@@ -164,7 +164,7 @@ class PlexMusicServer:
                 for (kind, _level), ids in self._tag_ids(
                     library_key, _TAG_LEVELS
                 ).items():
-                    for name in ids.values():
+                    for name in ids:
                         names[kind].setdefault(name.casefold(), name)
             return TagChoices(
                 **{
@@ -233,7 +233,7 @@ class PlexMusicServer:
                     f"/library/sections/{library_key}/{kind}?type={_LEVEL_TYPES[level]}"
                 )
                 tag_ids[kind, level] = {
-                    element.attrib["title"].casefold(): element.attrib["key"]
+                    element.attrib["title"]: element.attrib["key"]
                     for element in container
                     if element.attrib.get("title") and element.attrib.get("key")
                 }
@@ -383,7 +383,9 @@ def _criteria_params(
 
 
 def _ids_of(names: Iterable[str], ids: dict[str, str]) -> list[str]:
-    return [ids[name.casefold()] for name in names if name.casefold() in ids]
+    """Return the ids of the names a tag list has (case-insensitive)."""
+    by_name = {name.casefold(): tag_id for name, tag_id in ids.items()}
+    return [by_name[name.casefold()] for name in names if name.casefold() in by_name]
 
 
 def _refinement_params(query: TrackQuery, now: datetime) -> list[tuple[str, str]]:

@@ -1,0 +1,200 @@
+"""Tests for adding and reconfiguring playlists (config subentries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.harmoniq.const import (
+    CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_KIND,
+    CONF_LIBRARIES,
+    CONF_MAX_SKIPS,
+    CONF_MIN_STARS,
+    CONF_REFRESH_INTERVAL,
+    CONF_SIZE,
+    CONF_TIME_WINDOWS,
+    SUBENTRY_TYPE_PLAYLIST,
+)
+from tests.conftest import MUSIC_SECTION
+from tests.fakes.plex_server import FakePlexServer
+
+pytestmark = pytest.mark.usefixtures("lastfm_server")
+
+NIGHT_MIX = {
+    CONF_NAME: "Night Mix",
+    CONF_SIZE: 25.0,
+    CONF_REFRESH_INTERVAL: 120.0,
+    CONF_LIBRARIES: [str(MUSIC_SECTION)],
+    CONF_TIME_WINDOWS: "22:00-02:00:name=Late:moods=chill,Dreamy\n02:00-06:00:moods=Relaxed:genres=ambient",
+    CONF_MIN_STARS: 3.5,
+    CONF_EXCLUDE_PLAYED_DAYS: 7.0,
+}
+
+
+async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["daily_flow"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "daily_flow"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "daily_flow"
+    return dict(result)
+
+
+async def test_add_daily_flow(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A second Daily Flow is added, with tags spelled as the library spells them."""
+    result = await _start(hass, init_integration)
+    placeholders = result["description_placeholders"]
+    assert "Chill" in placeholders["moods"]
+    assert "Rock" in placeholders["genres"]
+    assert "Baroque" in placeholders["styles"]
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], NIGHT_MIX
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Night Mix"
+    assert result["data"] == {
+        CONF_KIND: "daily_flow",
+        CONF_SIZE: 25,
+        CONF_REFRESH_INTERVAL: 120,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+        CONF_TIME_WINDOWS: "22:00-02:00:name=Late:moods=Chill,Dreamy;02:00-06:00:moods=Relaxed:genres=Ambient",
+        CONF_MIN_STARS: 3.5,
+        CONF_EXCLUDE_PLAYED_DAYS: 7,
+    }
+    await hass.async_block_till_done(wait_background_tasks=True)
+    titles = [c.title for c in init_integration.runtime_data.coordinators.values()]
+    assert sorted(titles) == ["Daily Flow", "Night Mix"]
+    assert hass.states.get("sensor.night_mix_status") is not None
+    assert any(p.title == "Night Mix" for p in plex_server.playlists.values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "error", "placeholders"),
+    [
+        ({CONF_NAME: "daily flow"}, CONF_NAME, "name_in_use", {}),
+        ({CONF_NAME: "  "}, CONF_NAME, "name_required", {}),
+        ({CONF_LIBRARIES: []}, CONF_LIBRARIES, "no_library_selected", {}),
+        ({CONF_TIME_WINDOWS: ""}, CONF_TIME_WINDOWS, "window_empty", {}),
+        (
+            {CONF_TIME_WINDOWS: "22:00-02:00:moods=Chill;01:00-03:00:moods=Relaxed"},
+            CONF_TIME_WINDOWS,
+            "window_overlap",
+            {"index": "2", "other_index": "1", "window": "01:00-03:00:moods=Relaxed"},
+        ),
+        (
+            {CONF_TIME_WINDOWS: "08:00-25:00:moods=Chill"},
+            CONF_TIME_WINDOWS,
+            "window_bad_time",
+            {"index": "1", "window": "08:00-25:00:moods=Chill"},
+        ),
+        (
+            {CONF_TIME_WINDOWS: "08:00-10:00:mood=Chill"},
+            CONF_TIME_WINDOWS,
+            "window_unknown_key",
+            {"index": "1", "key": "mood"},
+        ),
+        (
+            {CONF_TIME_WINDOWS: "08:00-10:00:moods=Chill;10:00-12:00:moods=Chil"},
+            CONF_TIME_WINDOWS,
+            "unknown_tag",
+            {"index": "2", "tag": "Chil", "kind": "mood"},
+        ),
+    ],
+)
+async def test_daily_flow_errors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    changes: dict[str, Any],
+    field: str,
+    error: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Bad input is named on the form, down to the faulty window; fixed, it saves."""
+    result = await _start(hass, init_integration)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], NIGHT_MIX | changes
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: error}
+    assert placeholders.items() <= result["description_placeholders"].items()
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], NIGHT_MIX
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reconfigure_daily_flow(
+    hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
+) -> None:
+    """Reconfiguring renames the same Plex playlist and keeps the other settings."""
+    [(subentry_id, subentry)] = init_integration.subentries.items()
+    [playlist] = plex_server.playlists.values()
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_TYPE_PLAYLIST),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested[CONF_NAME] == "Daily Flow"
+    assert suggested[CONF_TIME_WINDOWS] == subentry.data[CONF_TIME_WINDOWS]
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            **{key: value for key, value in suggested.items() if key != CONF_MAX_SKIPS},
+            CONF_NAME: "Morning Flow",
+            CONF_MAX_SKIPS: 2.0,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.subentries[subentry_id].title == "Morning Flow"
+    assert init_integration.subentries[subentry_id].data[CONF_MAX_SKIPS] == 2
+
+    coordinator = init_integration.runtime_data.coordinators[subentry_id]
+    await coordinator.async_run()
+    assert list(plex_server.playlists.values()) == [playlist]
+    assert playlist.title == "Morning Flow"
+
+
+async def test_add_playlist_needs_a_loaded_entry(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """While Harmoniq cannot reach Plex, adding a playlist explains why it cannot."""
+    plex_server.inject_fault("status", status=500)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (config_entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "daily_flow"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"

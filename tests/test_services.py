@@ -1,0 +1,138 @@
+"""Tests for the `harmoniq.refresh_playlist` action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.harmoniq.config_flow import default_daily_flow
+from custom_components.harmoniq.const import (
+    DOMAIN,
+    SERVICE_REFRESH_PLAYLIST,
+    SUBENTRY_TYPE_PLAYLIST,
+)
+from tests.conftest import MUSIC_SECTION
+from tests.fakes.plex_library import FakeLibrary
+from tests.fakes.plex_server import FakePlexServer
+
+pytestmark = [
+    pytest.mark.usefixtures("lastfm_server"),
+    pytest.mark.parametrize(
+        "playlist_subentries",
+        [
+            [
+                ConfigSubentryData(
+                    subentry_type=SUBENTRY_TYPE_PLAYLIST,
+                    title=title,
+                    data=default_daily_flow([str(MUSIC_SECTION)]) | {"size": size},
+                    unique_id=None,
+                )
+                for title, size in (("Daily Flow", 40), ("Night Mix", 10))
+            ]
+        ],
+    ),
+]
+
+
+async def _refresh(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, SERVICE_REFRESH_PLAYLIST, data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def test_refresh_all(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Without a target every playlist is refreshed and reported with its tracks."""
+    freezer.tick(60)
+    plex_server.clear_requests()
+    response = await _refresh(hass, {})
+    assert [p["name"] for p in response["playlists"]] == ["Daily Flow", "Night Mix"]
+    assert [len(p["tracks"]) for p in response["playlists"]] == [40, 10]
+    assert {p["status"] for p in response["playlists"]} == {"ok"}
+    night = next(p for p in plex_server.playlists.values() if p.title == "Night Mix")
+    written = [plex_library.track_by_key[key] for key in night.items]
+    assert response["playlists"][1]["tracks"] == [
+        {
+            "artist": track.original_title or track.artist.title,
+            "title": track.title,
+            "album": track.album.title,
+        }
+        for track in written
+    ]
+
+
+async def test_refresh_by_entity_and_device(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A playlist is targeted by any of its entities or by its device."""
+    response = await _refresh(hass, {ATTR_ENTITY_ID: "sensor.night_mix_status"})
+    assert [p["name"] for p in response["playlists"]] == ["Night Mix"]
+
+    device_id = entity_registry.async_get("sensor.night_mix_tracks").device_id
+    response = await _refresh(
+        hass,
+        {ATTR_DEVICE_ID: device_id, ATTR_ENTITY_ID: ["button.daily_flow_regenerate"]},
+    )
+    assert [p["name"] for p in response["playlists"]] == ["Daily Flow", "Night Mix"]
+
+
+async def test_refresh_reports_a_failed_run(
+    hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
+) -> None:
+    """A run that fails is reported as failed with its reason."""
+    plex_server.inject_fault("drop")
+    response = await _refresh(hass, {ATTR_ENTITY_ID: "sensor.daily_flow_tracks"})
+    [playlist] = response["playlists"]
+    assert (playlist["status"], playlist["reason"]) == ("failed", "cannot_connect")
+
+
+@pytest.mark.parametrize(
+    ("data", "translation_key"),
+    [
+        ({ATTR_ENTITY_ID: "sensor.not_ours"}, "not_a_playlist"),
+        ({ATTR_DEVICE_ID: "no-such-device"}, "not_a_playlist"),
+    ],
+)
+async def test_bad_targets(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    data: dict[str, Any],
+    translation_key: str,
+) -> None:
+    """Targets that are not Harmoniq playlists raise a translated validation error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _refresh(hass, data)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == translation_key
+    assert err.value.translation_placeholders == {"target": next(iter(data.values()))}
+
+
+async def test_unloaded_playlists(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """With the entry unloaded, targeting its playlist or all playlists fails clearly."""
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _refresh(hass, {ATTR_ENTITY_ID: "sensor.night_mix_status"})
+    assert err.value.translation_key == "playlist_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await _refresh(hass, {})
+    assert err.value.translation_key == "no_playlists"
