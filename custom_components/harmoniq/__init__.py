@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import (
     CONF_API_KEY,
     CONF_TOKEN,
@@ -55,11 +56,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
     entry.async_on_unload(server.async_close)
 
     store = await HarmoniqStore.async_load(hass, entry.entry_id)
-    playlists = {
-        subentry_id: subentry
-        for subentry_id, subentry in entry.subentries.items()
-        if subentry.subentry_type == SUBENTRY_TYPE_PLAYLIST
-    }
+    playlists = _playlist_subentries(entry)
     for subentry_id in set(store.playlists) - set(playlists):
         store.forget(subentry_id)  # removed while Harmoniq was not running
     entry.runtime_data = HarmoniqData(
@@ -84,8 +81,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
 
 
 async def _async_reload_on_change(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> None:
-    """Reload when playlists are added, changed or removed."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+    """Reload when playlists were added, changed or removed.
+
+    Changes to the entry itself (reauth, reconfigure) come with their own reload.
+    """
+    running = {
+        subentry_id: coordinator.subentry
+        for subentry_id, coordinator in entry.runtime_data.coordinators.items()
+    }
+    if running != _playlist_subentries(entry):
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+def _playlist_subentries(entry: HarmoniqConfigEntry) -> dict[str, ConfigSubentry]:
+    return {
+        subentry_id: subentry
+        for subentry_id, subentry in entry.subentries.items()
+        if subentry.subentry_type == SUBENTRY_TYPE_PLAYLIST
+    }
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> bool:

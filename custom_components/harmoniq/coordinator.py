@@ -44,9 +44,16 @@ class PlaylistNameClashError(Exception):
     """A playlist Harmoniq does not own already has the playlist's name."""
 
 
-def daily_flow_settings(data: Mapping[str, Any]) -> DailyFlowSettings:
-    """Read a Daily Flow subentry's settings."""
+def daily_flow_settings(
+    data: Mapping[str, Any], entry_libraries: list[str]
+) -> DailyFlowSettings:
+    """Read a Daily Flow subentry's settings.
+
+    Libraries the entry no longer uses are dropped; with none left, the playlist
+    draws from all of the entry's libraries.
+    """
     max_skips = data.get(CONF_MAX_SKIPS)
+    libraries = [key for key in data[CONF_LIBRARIES] if key in entry_libraries]
     return DailyFlowSettings(
         windows=parse_time_windows(data[CONF_TIME_WINDOWS]),
         refinements=Refinements(
@@ -55,7 +62,7 @@ def daily_flow_settings(data: Mapping[str, Any]) -> DailyFlowSettings:
             max_skips=None if max_skips is None else int(max_skips),
         ),
         size=int(data[CONF_SIZE]),
-        library_keys=tuple(data[CONF_LIBRARIES]),
+        library_keys=tuple(libraries or entry_libraries),
     )
 
 
@@ -85,7 +92,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             update_interval=None,
         )
         self.subentry = subentry
-        self.settings = daily_flow_settings(subentry.data)
+        self.settings = daily_flow_settings(subentry.data, entry.data[CONF_LIBRARIES])
         self.refresh_interval = timedelta(minutes=int(subentry.data[CONF_REFRESH_INTERVAL]))
         self._store = store
         self._state = store.state(subentry.subentry_id)

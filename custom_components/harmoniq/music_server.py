@@ -41,7 +41,7 @@ class PlaylistInfo:
     id: str
     title: str
     summary: str
-    track_ids: tuple[str, ...]
+    track_count: int
 
 
 @dataclass(frozen=True, slots=True)

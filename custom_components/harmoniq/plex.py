@@ -277,7 +277,7 @@ class PlexMusicServer:
 
         def find() -> list[PlaylistInfo]:
             return [
-                PlaylistInfo(str(playlist.ratingKey), playlist.title, playlist.summary or "", ())
+                _playlist_info(playlist)
                 for playlist in self._plex.playlists(playlistType="audio", title=title)
                 if playlist.title.casefold() == title.casefold()
             ]
@@ -341,7 +341,7 @@ def _playlist_info(playlist: Playlist) -> PlaylistInfo:
         id=str(playlist.ratingKey),
         title=playlist.title,
         summary=playlist.summary or "",
-        track_ids=tuple(str(item.ratingKey) for item in playlist.items()),
+        track_count=int(playlist.leafCount or 0),
     )
 
 
