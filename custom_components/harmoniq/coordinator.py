@@ -99,6 +99,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         self.data = self._state.last_run
         self._run_lock = asyncio.Lock()
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._stopped = False
         self._failing = False
 
     @property
@@ -120,9 +121,10 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             self._schedule_next()
 
     async def async_shutdown(self) -> None:
-        """Cancel the schedule."""
-        await super().async_shutdown()
+        """Cancel the schedule for good (unload, Home Assistant stopping)."""
+        self._stopped = True
         self._cancel_timer()
+        await super().async_shutdown()
 
     async def async_run(self) -> PlaylistRun | None:
         """Run now (button, service); return the outcome, None if the run crashed."""
@@ -147,6 +149,8 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
     def _schedule_next(self) -> None:
         """Schedule the next run: the interval's end or the next window start."""
         self._cancel_timer()
+        if self._stopped:
+            return
         now = dt_util.now()
         last_run_at = self.data.finished_at if self.data else now
         when = max(last_run_at + self.refresh_interval, now + timedelta(seconds=1))
