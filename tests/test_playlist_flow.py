@@ -45,7 +45,7 @@ async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
         (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["daily_flow"]
+    assert result["menu_options"] == ["daily_flow", "sonic_flow"]
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": "daily_flow"}
     )
@@ -78,6 +78,7 @@ async def test_add_daily_flow(
         CONF_REFRESH_INTERVAL: 120,
         CONF_LIBRARIES: [str(MUSIC_SECTION)],
         CONF_TIME_WINDOWS: "22:00-02:00:name=Late:moods=Chill,Dreamy;02:00-06:00:moods=Relaxed:genres=Ambient",
+        "order": "spread",
         CONF_MIN_STARS: 3.5,
         CONF_EXCLUDE_PLAYED_DAYS: 7,
     }

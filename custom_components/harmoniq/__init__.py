@@ -68,7 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
         ),
         store=store,
         coordinators={
-            subentry_id: PlaylistCoordinator(hass, entry, subentry, store)
+            subentry_id: PlaylistCoordinator(hass, entry, subentry, store, server)
             for subentry_id, subentry in playlists.items()
         },
     )

@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
@@ -44,7 +45,10 @@ from .const import (
     CONF_LIBRARIES,
     CONF_MAX_SKIPS,
     CONF_MIN_STARS,
+    CONF_ORDER,
     CONF_REFRESH_INTERVAL,
+    CONF_SEED,
+    CONF_SEED_MODE,
     CONF_SIZE,
     CONF_TIME_WINDOWS,
     DEFAULT_DAILY_FLOW_NAME,
@@ -53,6 +57,8 @@ from .const import (
     DEFAULT_VERIFY_SSL,
     DOMAIN,
     KIND_DAILY_FLOW,
+    KIND_LABELS,
+    KIND_SONIC_FLOW,
     LOGGER,
     SUBENTRY_TYPE_PLAYLIST,
 )
@@ -361,6 +367,7 @@ def default_daily_flow(library_keys: list[str]) -> dict[str, Any]:
         CONF_REFRESH_INTERVAL: DEFAULT_REFRESH_INTERVAL,
         CONF_LIBRARIES: list(library_keys),
         CONF_TIME_WINDOWS: format_time_windows(DEFAULT_TIME_WINDOWS),
+        CONF_ORDER: "spread",
         CONF_MIN_STARS: 0,
         CONF_EXCLUDE_PLAYED_DAYS: 0,
     }
@@ -384,58 +391,28 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Show the kinds of playlist."""
-        return self.async_show_menu(step_id="user", menu_options=[KIND_DAILY_FLOW])
+        return self.async_show_menu(
+            step_id="user", menu_options=[KIND_DAILY_FLOW, KIND_SONIC_FLOW]
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a playlist's settings."""
+        """Change a playlist's settings, with the form of its kind."""
+        if self._get_reconfigure_subentry().data[CONF_KIND] == KIND_SONIC_FLOW:
+            return await self.async_step_sonic_flow(user_input)
         return await self.async_step_daily_flow(user_input)
 
     async def async_step_daily_flow(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Name, size, schedule, libraries, time windows and refinements."""
-        entry: HarmoniqConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        if not self._libraries:
-            try:
-                server = entry.runtime_data.server
-                self._libraries = [
-                    library
-                    for library in await server.async_get_music_libraries()
-                    if library.key in entry.data[CONF_LIBRARIES]
-                ]
-                self._choices = await server.async_get_tag_choices(
-                    [library.key for library in self._libraries]
-                )
-            except MusicServerError as err:
-                LOGGER.warning("Cannot read the libraries from Plex: %s", err)
-                return self.async_abort(reason="cannot_connect")
-        reconfiguring = self.source == SOURCE_RECONFIGURE
-        current = (
-            self._get_reconfigure_subentry()
-            if reconfiguring
-            else None
-        )
+        """Ask for the time windows, their moods, genres and styles, and refinements."""
+        if (aborted := await self._async_read_server()) is not None:
+            return aborted
         errors: dict[str, str] = {}
-        placeholders = dict.fromkeys(WINDOW_ERROR_PLACEHOLDERS, "") | _choice_lists(
-            self._choices
-        )
+        placeholders: dict[str, str] = {}
         if user_input is not None:
-            name = user_input[CONF_NAME].strip()
-            taken = {
-                subentry.title.casefold()
-                for subentry in entry.subentries.values()
-                if current is None or subentry.subentry_id != current.subentry_id
-            }
-            if not name:
-                errors[CONF_NAME] = "name_required"
-            elif name.casefold() in taken:
-                errors[CONF_NAME] = "name_in_use"
-            if not user_input.get(CONF_LIBRARIES):
-                errors[CONF_LIBRARIES] = "no_library_selected"
+            errors = self._common_errors(user_input)
             try:
                 windows = _with_library_spelling(
                     parse_time_windows(user_input[CONF_TIME_WINDOWS]), self._choices
@@ -457,85 +434,211 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                     "kind": err.kind,
                 }
             if not errors:
-                data = {
-                    CONF_KIND: KIND_DAILY_FLOW,
-                    CONF_SIZE: int(user_input[CONF_SIZE]),
-                    CONF_REFRESH_INTERVAL: int(user_input[CONF_REFRESH_INTERVAL]),
-                    CONF_LIBRARIES: user_input[CONF_LIBRARIES],
-                    CONF_TIME_WINDOWS: format_time_windows(windows),
-                    CONF_MIN_STARS: user_input[CONF_MIN_STARS],
-                    CONF_EXCLUDE_PLAYED_DAYS: int(user_input[CONF_EXCLUDE_PLAYED_DAYS]),
-                }
-                if user_input.get(CONF_MAX_SKIPS) is not None:
-                    data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
-                if current is not None:
-                    return self.async_update_and_abort(
-                        entry, current, title=name, data=data
-                    )
-                return self.async_create_entry(title=name, data=data)
-        suggested: dict[str, Any] = (
-            user_input
-            or ({CONF_NAME: current.title, **current.data} if current else {})
+                return self._async_finish(
+                    user_input,
+                    {
+                        CONF_KIND: KIND_DAILY_FLOW,
+                        CONF_TIME_WINDOWS: format_time_windows(windows),
+                        CONF_ORDER: user_input[CONF_ORDER],
+                    },
+                )
+        schema = {
+            **self._common_fields(DEFAULT_DAILY_FLOW_NAME),
+            vol.Required(
+                CONF_TIME_WINDOWS, default=format_time_windows(DEFAULT_TIME_WINDOWS)
+            ): TextSelector(TextSelectorConfig(multiline=True)),
+            vol.Required(CONF_ORDER, default="spread"): SelectSelector(
+                SelectSelectorConfig(options=["spread", "flow"], translation_key=CONF_ORDER)
+            ),
+            **REFINEMENT_FIELDS,
+        }
+        return self._async_show(KIND_DAILY_FLOW, schema, user_input, errors, placeholders)
+
+    async def async_step_sonic_flow(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for the seed the flow starts from, and the refinements."""
+        if (aborted := await self._async_read_server()) is not None:
+            return aborted
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._common_errors(user_input)
+            seed_mode = user_input[CONF_SEED_MODE]
+            seed = str(user_input.get(CONF_SEED, "")).strip()
+            if seed_mode != "recent" and not seed:
+                errors[CONF_SEED] = "seed_required"
+            elif seed_mode != "recent" and not errors:
+                errors |= await self._async_check_seed(
+                    seed_mode, seed, user_input[CONF_LIBRARIES]
+                )
+            if not errors:
+                return self._async_finish(
+                    user_input,
+                    {CONF_KIND: KIND_SONIC_FLOW, CONF_SEED_MODE: seed_mode, CONF_SEED: seed},
+                )
+        schema = {
+            **self._common_fields(KIND_LABELS[KIND_SONIC_FLOW]),
+            vol.Required(CONF_SEED_MODE, default="recent"): SelectSelector(
+                SelectSelectorConfig(
+                    options=["recent", "track", "artist"], translation_key=CONF_SEED_MODE
+                )
+            ),
+            vol.Optional(CONF_SEED): TextSelector(),
+            **REFINEMENT_FIELDS,
+        }
+        return self._async_show(KIND_SONIC_FLOW, schema, user_input, errors, {})
+
+    async def _async_check_seed(
+        self, seed_mode: str, seed: str, libraries: list[str]
+    ) -> dict[str, str]:
+        """Check that the seed track or artist exists."""
+        server = self._get_entry().runtime_data.server
+        try:
+            if seed_mode == "track":
+                found = await server.async_get_tracks([seed])
+            else:
+                found = await server.async_artist_tracks(libraries, seed, 1)
+        except MusicServerError as err:
+            LOGGER.warning("Cannot check the seed with Plex: %s", err)
+            return {"base": "cannot_connect"}
+        return {} if found else {CONF_SEED: f"unknown_{seed_mode}"}
+
+    async def _async_read_server(self) -> SubentryFlowResult | None:
+        """Read the libraries and their tags once; abort if Harmoniq is not running."""
+        entry: HarmoniqConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        if not self._libraries:
+            try:
+                server = entry.runtime_data.server
+                self._libraries = [
+                    library
+                    for library in await server.async_get_music_libraries()
+                    if library.key in entry.data[CONF_LIBRARIES]
+                ]
+                self._choices = await server.async_get_tag_choices(
+                    [library.key for library in self._libraries]
+                )
+            except MusicServerError as err:
+                LOGGER.warning("Cannot read the libraries from Plex: %s", err)
+                return self.async_abort(reason="cannot_connect")
+        return None
+
+    @property
+    def _current(self) -> ConfigSubentry | None:
+        """Return the playlist being reconfigured, None when adding one."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self._get_reconfigure_subentry()
+        return None
+
+    def _common_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
+        """Check the name (given, not taken) and the libraries (at least one)."""
+        current = self._current
+        name = user_input[CONF_NAME].strip()
+        taken = {
+            subentry.title.casefold()
+            for subentry in self._get_entry().subentries.values()
+            if current is None or subentry.subentry_id != current.subentry_id
+        }
+        errors: dict[str, str] = {}
+        if not name:
+            errors[CONF_NAME] = "name_required"
+        elif name.casefold() in taken:
+            errors[CONF_NAME] = "name_in_use"
+        if not user_input.get(CONF_LIBRARIES):
+            errors[CONF_LIBRARIES] = "no_library_selected"
+        return errors
+
+    def _async_finish(
+        self, user_input: dict[str, Any], kind_data: dict[str, Any]
+    ) -> SubentryFlowResult:
+        """Create the playlist, or update the one being reconfigured."""
+        data = {
+            **kind_data,
+            CONF_SIZE: int(user_input[CONF_SIZE]),
+            CONF_REFRESH_INTERVAL: int(user_input[CONF_REFRESH_INTERVAL]),
+            CONF_LIBRARIES: user_input[CONF_LIBRARIES],
+            CONF_MIN_STARS: user_input[CONF_MIN_STARS],
+            CONF_EXCLUDE_PLAYED_DAYS: int(user_input[CONF_EXCLUDE_PLAYED_DAYS]),
+        }
+        if user_input.get(CONF_MAX_SKIPS) is not None:
+            data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
+        name = user_input[CONF_NAME].strip()
+        if (current := self._current) is not None:
+            return self.async_update_and_abort(
+                self._get_entry(), current, title=name, data=data
+            )
+        return self.async_create_entry(title=name, data=data)
+
+    def _common_fields(self, default_name: str) -> dict[vol.Marker, Any]:
+        """Return the fields every playlist has: name, size, interval, libraries."""
+        entry: HarmoniqConfigEntry = self._get_entry()
+        return {
+            vol.Required(CONF_NAME, default=default_name): TextSelector(),
+            vol.Required(CONF_SIZE, default=DEFAULT_SIZE): NumberSelector(
+                NumberSelectorConfig(min=1, max=500, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required(
+                CONF_REFRESH_INTERVAL, default=DEFAULT_REFRESH_INTERVAL
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=15,
+                    max=10080,
+                    unit_of_measurement="min",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(
+                CONF_LIBRARIES, default=list(entry.data[CONF_LIBRARIES])
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=library.key, label=library.title)
+                        for library in self._libraries
+                    ],
+                    multiple=True,
+                )
+            ),
+        }
+
+    def _async_show(
+        self,
+        kind: str,
+        schema: dict[vol.Marker, Any],
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> SubentryFlowResult:
+        """Show a kind's form, filled with what the user typed or the current settings."""
+        current = self._current
+        suggested = user_input or (
+            {CONF_NAME: current.title, **current.data} if current else {}
         )
         return self.async_show_form(
-            step_id="reconfigure" if reconfiguring else "daily_flow",
+            step_id="reconfigure" if current else kind,
             data_schema=self.add_suggested_values_to_schema(
-                self._daily_flow_schema(entry), suggested
+                vol.Schema(schema), suggested
             ),
             errors=errors,
-            description_placeholders=placeholders,
+            description_placeholders=dict.fromkeys(WINDOW_ERROR_PLACEHOLDERS, "")
+            | _choice_lists(self._choices)
+            | placeholders,
         )
 
-    def _daily_flow_schema(self, entry: HarmoniqConfigEntry) -> vol.Schema:
-        return vol.Schema(
-            {
-                vol.Required(CONF_NAME, default=DEFAULT_DAILY_FLOW_NAME): TextSelector(),
-                vol.Required(CONF_SIZE, default=DEFAULT_SIZE): NumberSelector(
-                    NumberSelectorConfig(min=1, max=500, mode=NumberSelectorMode.BOX)
-                ),
-                vol.Required(
-                    CONF_REFRESH_INTERVAL, default=DEFAULT_REFRESH_INTERVAL
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=15,
-                        max=10080,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(
-                    CONF_LIBRARIES, default=list(entry.data[CONF_LIBRARIES])
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=library.key, label=library.title)
-                            for library in self._libraries
-                        ],
-                        multiple=True,
-                    )
-                ),
-                vol.Required(
-                    CONF_TIME_WINDOWS,
-                    default=format_time_windows(DEFAULT_TIME_WINDOWS),
-                ): TextSelector(TextSelectorConfig(multiline=True)),
-                vol.Required(CONF_MIN_STARS, default=0): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0, max=5, step=0.5, mode=NumberSelectorMode.SLIDER
-                    )
-                ),
-                vol.Required(CONF_EXCLUDE_PLAYED_DAYS, default=0): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=365,
-                        unit_of_measurement="d",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Optional(CONF_MAX_SKIPS): NumberSelector(
-                    NumberSelectorConfig(min=0, max=100, mode=NumberSelectorMode.BOX)
-                ),
-            }
+
+REFINEMENT_FIELDS: dict[vol.Marker, Any] = {
+    vol.Required(CONF_MIN_STARS, default=0): NumberSelector(
+        NumberSelectorConfig(min=0, max=5, step=0.5, mode=NumberSelectorMode.SLIDER)
+    ),
+    vol.Required(CONF_EXCLUDE_PLAYED_DAYS, default=0): NumberSelector(
+        NumberSelectorConfig(
+            min=0, max=365, unit_of_measurement="d", mode=NumberSelectorMode.BOX
         )
+    ),
+    vol.Optional(CONF_MAX_SKIPS): NumberSelector(
+        NumberSelectorConfig(min=0, max=100, mode=NumberSelectorMode.BOX)
+    ),
+}
 
 
 class UnknownTagError(ValueError):

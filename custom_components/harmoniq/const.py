@@ -17,6 +17,7 @@ PLEX_TIMEOUT: Final = 15
 SUBENTRY_TYPE_PLAYLIST: Final = "playlist"
 CONF_KIND: Final = "kind"
 KIND_DAILY_FLOW: Final = "daily_flow"
+KIND_SONIC_FLOW: Final = "sonic_flow"
 
 CONF_SIZE: Final = "size"
 CONF_REFRESH_INTERVAL: Final = "refresh_interval"
@@ -24,10 +25,14 @@ CONF_TIME_WINDOWS: Final = "time_windows"
 CONF_MIN_STARS: Final = "min_stars"
 CONF_EXCLUDE_PLAYED_DAYS: Final = "exclude_played_days"
 CONF_MAX_SKIPS: Final = "max_skips"
+CONF_ORDER: Final = "order"  # Daily Flow: "spread" or "flow"
+CONF_SEED_MODE: Final = "seed_mode"  # Sonic Flow: "recent", "track" or "artist"
+CONF_SEED: Final = "seed"
 
 DEFAULT_SIZE: Final = 40
 DEFAULT_REFRESH_INTERVAL: Final = 1440  # minutes
 DEFAULT_DAILY_FLOW_NAME: Final = "Daily Flow"
+KIND_LABELS: Final = {KIND_DAILY_FLOW: "Daily Flow", KIND_SONIC_FLOW: "Sonic Flow"}
 
 EVENT_PLAYLIST_UPDATED: Final = "harmoniq_playlist_updated"
 SERVICE_REFRESH_PLAYLIST: Final = "refresh_playlist"

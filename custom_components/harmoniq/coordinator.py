@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -15,55 +13,29 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_EXCLUDE_PLAYED_DAYS,
     CONF_LIBRARIES,
-    CONF_MAX_SKIPS,
-    CONF_MIN_STARS,
     CONF_REFRESH_INTERVAL,
-    CONF_SIZE,
-    CONF_TIME_WINDOWS,
     DOMAIN,
     EVENT_PLAYLIST_UPDATED,
     LOGGER,
 )
 from .data import HarmoniqConfigEntry
-from .engine.daily_flow import DailyFlowSettings, active_window, select_daily_flow
-from .engine.models import Refinements
 from .engine.selection import RunStatus
-from .engine.windows import next_boundary, parse_time_windows
+from .generators import create_generator
+from .issues import async_create_sonic_issue
 from .music_server import (
     MusicServerAuthError,
     MusicServerConnectionError,
     MusicServerError,
     PlaylistInfo,
+    SonicAnalysisUnavailableError,
 )
+from .plex import PlexMusicServer
 from .storage import HarmoniqStore, PlaylistRun, TrackSummary
 
 
 class PlaylistNameClashError(Exception):
     """A playlist Harmoniq does not own already has the playlist's name."""
-
-
-def daily_flow_settings(
-    data: Mapping[str, Any], entry_libraries: list[str]
-) -> DailyFlowSettings:
-    """Read a Daily Flow subentry's settings.
-
-    Libraries the entry no longer uses are dropped; with none left, the playlist
-    draws from all of the entry's libraries.
-    """
-    max_skips = data.get(CONF_MAX_SKIPS)
-    libraries = [key for key in data[CONF_LIBRARIES] if key in entry_libraries]
-    return DailyFlowSettings(
-        windows=parse_time_windows(data[CONF_TIME_WINDOWS]),
-        refinements=Refinements(
-            min_stars=float(data.get(CONF_MIN_STARS, 0)),
-            exclude_played_days=int(data.get(CONF_EXCLUDE_PLAYED_DAYS, 0)),
-            max_skips=None if max_skips is None else int(max_skips),
-        ),
-        size=int(data[CONF_SIZE]),
-        library_keys=tuple(libraries or entry_libraries),
-    )
 
 
 class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
@@ -82,6 +54,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         entry: HarmoniqConfigEntry,
         subentry: ConfigSubentry,
         store: HarmoniqStore,
+        server: PlexMusicServer,
     ) -> None:
         """Set up the coordinator of one playlist subentry."""
         super().__init__(
@@ -92,7 +65,9 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             update_interval=None,
         )
         self.subentry = subentry
-        self.settings = daily_flow_settings(subentry.data, entry.data[CONF_LIBRARIES])
+        self.generator = create_generator(
+            server, subentry.data, entry.data[CONF_LIBRARIES]
+        )
         self.refresh_interval = timedelta(minutes=int(subentry.data[CONF_REFRESH_INTERVAL]))
         self._store = store
         self._state = store.state(subentry.subentry_id)
@@ -107,10 +82,6 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         """Return the playlist's name (the Plex playlist's title)."""
         return self.subentry.title
 
-    def current_window_name(self, now: datetime | None = None) -> str | None:
-        """Return the name of the Daily Flow window in effect now."""
-        window = active_window(self.settings.windows, now or dt_util.now())
-        return window.name if window else None
 
     @callback
     def async_start(self) -> None:
@@ -136,7 +107,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         return (
             last is None
             or now - last.finished_at >= self.refresh_interval
-            or self.current_window_name(now) != last.window
+            or self.generator.window_name(now) != last.window
         )
 
     @callback
@@ -154,8 +125,8 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         now = dt_util.now()
         last_run_at = self.data.finished_at if self.data else now
         when = max(last_run_at + self.refresh_interval, now + timedelta(seconds=1))
-        if self.settings.windows:
-            when = min(when, next_boundary(self.settings.windows, now))
+        if (change := self.generator.next_change(now)) is not None:
+            when = min(when, change)
         self._unsub_timer = async_track_point_in_utc_time(
             self.hass, self._handle_timer, dt_util.as_utc(when)
         )
@@ -194,49 +165,58 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         return run
 
     async def _async_generate(self) -> PlaylistRun:
-        server = self.config_entry.runtime_data.server
         now = dt_util.now()
         try:
-            selection = await select_daily_flow(server, self.settings, now)
-            window = selection.window.name if selection.window else None
-            if not selection.tracks:
-                return self._failed("no_tracks", "no track matches, even with every filter relaxed", window)
+            generation = await self.generator.async_generate(now)
+            if not generation.tracks:
+                return self._failed(
+                    generation.failure or "no_tracks",
+                    "no track fits, even with every filter relaxed",
+                    generation.window,
+                    generation.missing,
+                )
             summary = (
-                f"Generated by Harmoniq (Daily Flow, window “{window}”) on "
+                f"Generated by Harmoniq ({generation.description}) on "
                 f"{now.strftime('%Y-%m-%d %H:%M')}. Harmoniq replaces these tracks "
                 "on its schedule: duplicate the playlist to keep this version."
             )
-            await self._async_write([track.id for track in selection.tracks], summary)
+            await self._async_write([track.id for track in generation.tracks], summary)
         except MusicServerAuthError:
             self.config_entry.async_start_reauth(self.hass)
             return self._failed("invalid_auth", "Plex rejected the token")
+        except SonicAnalysisUnavailableError as err:
+            async_create_sonic_issue(self.hass, self.config_entry)
+            return self._failed("sonic_unavailable", str(err))
         except MusicServerConnectionError as err:
             return self._failed("cannot_connect", str(err))
         except MusicServerError as err:
             return self._failed("server_error", str(err))
         except PlaylistNameClashError:
             self._create_name_clash_issue()
-            return self._failed("name_clash", "a Plex playlist Harmoniq does not own has this name")
+            return self._failed(
+                "name_clash", "a Plex playlist Harmoniq does not own has this name"
+            )
         if self._failing:
             LOGGER.info("Playlist '%s' is working again", self.title)
             self._failing = False
         ir.async_delete_issue(self.hass, DOMAIN, self._name_clash_issue_id)
         run = PlaylistRun(
-            status=selection.status,
+            status=generation.status,
             finished_at=dt_util.utcnow(),
             tracks=tuple(
                 TrackSummary(artist=track.artist, title=track.title, album=track.album)
-                for track in selection.tracks
+                for track in generation.tracks
             ),
-            reason=", ".join(selection.relaxed) or None,
-            window=window,
-            relaxed=selection.relaxed,
+            reason=", ".join(generation.relaxed) or None,
+            window=generation.window,
+            relaxed=generation.relaxed,
+            missing=generation.missing,
         )
         LOGGER.info(
-            "Playlist '%s': wrote %d tracks for window '%s' (%s%s)",
+            "Playlist '%s': wrote %d tracks (%s, %s%s)",
             self.title,
             len(run.tracks),
-            window,
+            generation.description,
             run.status,
             f", relaxed: {run.reason}" if run.reason else "",
         )
@@ -272,7 +252,13 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             )
         return info
 
-    def _failed(self, reason: str, detail: str, window: str | None = None) -> PlaylistRun:
+    def _failed(
+        self,
+        reason: str,
+        detail: str,
+        window: str | None = None,
+        missing: tuple[str, ...] = (),
+    ) -> PlaylistRun:
         """Record a failed run; the Plex playlist keeps its tracks."""
         log = LOGGER.debug if self._failing else LOGGER.warning
         log("Playlist '%s' was not updated: %s", self.title, detail)
@@ -284,6 +270,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             tracks=previous.tracks if previous else (),
             reason=reason,
             window=window or (previous.window if previous else None),
+            missing=missing or (previous.missing if previous else ()),
         )
 
     @property

@@ -64,5 +64,9 @@ class MusicServerSSLError(MusicServerConnectionError):
     """The TLS handshake with the music server failed."""
 
 
+class SonicAnalysisUnavailableError(MusicServerError):
+    """The server has no sonic analysis for these tracks (or at all)."""
+
+
 class MusicServerAuthError(MusicServerError):
     """The music server rejected the credentials."""

@@ -12,7 +12,8 @@ leaves out (an unrated track's `userRating`) makes plexapi fetch that track agai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 import math
 import re
@@ -39,10 +40,12 @@ from .music_server import (
     PlaylistInfo,
     RequestStats,
     ServerInfo,
+    SonicAnalysisUnavailableError,
     TagChoices,
 )
 
 _STATUS_PATTERN = re.compile(r"^\((\d{3})\)")
+_EPOCH = datetime.fromtimestamp(0, UTC)
 TRACK_TYPE: Final = 10
 # Plex type codes of the levels a tag can live on.
 _LEVEL_TYPES: Final = {"track": 10, "album": 9, "artist": 8}
@@ -75,6 +78,24 @@ def _run_translated[T](func: Callable[..., T], *args: Any) -> T:
         raise MusicServerError(_status_line(err)) from err
     except ParseError as err:
         raise MusicServerError(f"Malformed reply from Plex: {err}") from err
+
+
+@contextmanager
+def _sonic_errors() -> Iterator[None]:
+    """Turn a sonic endpoint's 4xx answer into `SonicAnalysisUnavailableError`.
+
+    A server without sonic analysis answers these endpoints with an error status
+    (which one is unconfirmed); 401 and 5xx keep their usual meaning.
+    """
+    try:
+        yield
+    except Unauthorized:
+        raise
+    except (BadRequest, NotFound) as err:
+        match = _STATUS_PATTERN.match(str(err))
+        if match is None or int(match[1]) < 500:
+            raise SonicAnalysisUnavailableError(_status_line(err)) from err
+        raise
 
 
 def _status_line(err: Exception) -> str:
@@ -240,13 +261,17 @@ class PlexMusicServer:
         return tag_ids
 
     def _query_tracks(
-        self, library_key: str, params: list[tuple[str, str]], limit: int
+        self,
+        library_key: str,
+        params: list[tuple[str, str]],
+        limit: int,
+        sort: str = "random",
     ) -> list[Element]:
-        """Ask one section for `limit` random tracks matching `params`: one request."""
+        """Ask one section for `limit` tracks matching `params`: one request."""
         query = urlencode(
             [
                 ("type", str(TRACK_TYPE)),
-                ("sort", "random"),
+                ("sort", sort),
                 ("limit", str(limit)),
                 *params,
             ]
@@ -258,7 +283,95 @@ class PlexMusicServer:
                 "X-Plex-Container-Size": str(limit),
             },
         )
-        return [element for element in container if element.tag == "Track"]
+        return _track_elements(container)
+
+    async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
+        """Return tracks by id, in the given order; unknown ids are left out."""
+        ids = [track_id for track_id in track_ids if track_id.isdigit()]
+        if not ids:
+            return []
+
+        def get() -> list[Track]:
+            try:
+                container = self._plex.query(f"/library/metadata/{','.join(ids)}")
+            except NotFound:
+                return []
+            by_id = {
+                track.id: track
+                for track in map(_track_from_element, _track_elements(container))
+            }
+            return [by_id[track_id] for track_id in ids if track_id in by_id]
+
+        return await self._async_run(get)
+
+    async def async_recent_tracks(
+        self, library_keys: Sequence[str], limit: int
+    ) -> list[Track]:
+        """Return the most recently played tracks of the libraries, latest first."""
+
+        def recent() -> list[Track]:
+            tracks = [
+                _track_from_element(element)
+                for library_key in library_keys
+                for element in self._query_tracks(
+                    library_key,
+                    [("track.viewCount>>", "0")],
+                    limit,
+                    sort="lastViewedAt:desc",
+                )
+            ]
+            tracks.sort(key=lambda track: track.last_viewed_at or _EPOCH, reverse=True)
+            return tracks[:limit]
+
+        return await self._async_run(recent)
+
+    async def async_artist_tracks(
+        self, library_keys: Sequence[str], artist: str, limit: int
+    ) -> list[Track]:
+        """Return random tracks whose album artist is `artist` (exact, any case)."""
+
+        def by_artist() -> list[Track]:
+            return [
+                _track_from_element(element)
+                for library_key in library_keys
+                for element in self._query_tracks(
+                    library_key, [("artist.title=", artist)], limit
+                )
+            ][:limit]
+
+        return await self._async_run(by_artist)
+
+    async def async_nearest(
+        self, track_id: str, limit: int, max_distance: float
+    ) -> list[tuple[Track, float]]:
+        """Return the tracks that sound most like one track, closest first."""
+
+        def nearest() -> list[tuple[Track, float]]:
+            query = urlencode({"limit": limit, "maxDistance": max_distance})
+            with _sonic_errors():
+                container = self._plex.query(
+                    f"/library/metadata/{track_id}/nearest?{query}"
+                )
+            return [
+                (_track_from_element(element), float(element.attrib.get("distance", 1)))
+                for element in _track_elements(container)
+            ]
+
+        return await self._async_run(nearest)
+
+    async def async_sonic_path(self, start: Track, end: Track) -> list[Track]:
+        """Return the path Plex computes from one track to another (both included)."""
+
+        def path() -> list[Track]:
+            section = start.library_key
+            query = urlencode({"startID": start.id, "endID": end.id})
+            with _sonic_errors():
+                container = self._plex.query(
+                    f"/library/sections/{section}/computePath?{query}"
+                )
+            return [_track_from_element(e) for e in _track_elements(container)]
+
+        return await self._async_run(path)
 
     async def async_get_playlist(self, playlist_id: str) -> PlaylistInfo | None:
         """Return a playlist with its track ids, or None when it no longer exists."""
@@ -399,6 +512,17 @@ def _refinement_params(query: TrackQuery, now: datetime) -> list[tuple[str, str]
     return params
 
 
+def _track_elements(container: Element | None) -> list[Element]:
+    """Return a reply's tracks (an empty reply parses as None)."""
+    if container is None:
+        return []
+    return [
+        element
+        for element in container
+        if element.tag == "Track" and element.attrib.get("type") == "track"
+    ]
+
+
 def _track_from_element(element: Element) -> Track:
     """Read a Track from a listing's XML element, absent attributes included."""
     attrib = element.attrib
@@ -417,4 +541,6 @@ def _track_from_element(element: Element) -> Track:
         last_viewed_at=(
             datetime.fromtimestamp(int(last_viewed), UTC) if last_viewed else None
         ),
+        sonically_analyzed=bool(attrib.get("musicAnalysisVersion")),
+        library_key=attrib.get("librarySectionID", ""),
     )

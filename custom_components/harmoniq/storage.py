@@ -37,6 +37,8 @@ class PlaylistRun:
     window: str | None = None
     """Daily Flow: the name of the window the tracks were chosen for."""
     relaxed: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    """Source tracks ("Artist - Title") the libraries do not have (Last.fm kinds)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable form."""
@@ -54,6 +56,7 @@ class PlaylistRun:
             reason=data["reason"],
             window=data["window"],
             relaxed=tuple(data["relaxed"]),
+            missing=tuple(data.get("missing", ())),
         )
 
 

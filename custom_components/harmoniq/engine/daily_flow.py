@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
+from .generation import Generation
 from .models import Criteria, Refinements, Track, TrackQuery
 from .selection import (
     STRICT_STEP,
-    RunStatus,
     merge_candidates,
     relaxation_steps,
     spread_artists,
@@ -41,17 +41,8 @@ class DailyFlowSettings:
     refinements: Refinements
     size: int
     library_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """The tracks chosen by one run and how they were found."""
-
-    tracks: tuple[Track, ...]
-    status: RunStatus
-    relaxed: tuple[str, ...]
-    """Relaxation steps that were needed, in order; empty when strict sufficed."""
-    window: TimeWindow | None
+    order: Literal["spread", "flow"] = "spread"
+    """"flow" orders the chosen tracks so that neighbours sound alike."""
 
 
 def active_window(
@@ -74,7 +65,7 @@ def active_window(
 
 async def select_daily_flow(
     source: TrackSource, settings: DailyFlowSettings, now: datetime
-) -> Selection:
+) -> Generation:
     """Choose the playlist for `now` (local, aware), relaxing filters as needed."""
     window = active_window(settings.windows, now)
     strict = TrackQuery(
@@ -94,9 +85,12 @@ async def select_daily_flow(
         )
         if len(chosen) >= settings.size:
             break
-    return Selection(
+    window_name = window.name if window else None
+    return Generation(
         tracks=tuple(chosen),
         status=status_for(len(chosen), settings.size, relaxed=bool(steps_taken)),
+        description=f"Daily Flow, window “{window_name}”",
         relaxed=tuple(steps_taken),
-        window=window,
+        window=window_name,
+        failure=None if chosen else "no_tracks",
     )

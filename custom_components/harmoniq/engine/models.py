@@ -25,6 +25,10 @@ class Track:
     skip_count: int = 0
     last_viewed_at: datetime | None = None
     """Aware UTC datetime of the last play; None when never played."""
+    sonically_analyzed: bool = False
+    """Whether the server analysed how the track sounds (sonic similarity)."""
+    library_key: str = ""
+    """The library (Plex section) the track belongs to."""
 
 
 @dataclass(frozen=True, slots=True)
