@@ -27,15 +27,11 @@ from .music_server import (
     MusicServerAuthError,
     MusicServerConnectionError,
     MusicServerError,
-    PlaylistInfo,
     SonicAnalysisUnavailableError,
 )
+from .playlists import PlaylistNameClashError, async_write_owned_playlist
 from .plex import PlexMusicServer
 from .storage import HarmoniqStore, PlaylistRun, TrackSummary
-
-
-class PlaylistNameClashError(Exception):
-    """A playlist Harmoniq does not own already has the playlist's name."""
 
 
 class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
@@ -222,35 +218,18 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         )
         return run
 
-    async def _async_write(self, track_ids: list[str], summary: str) -> PlaylistInfo:
-        """Write the tracks to the playlist Harmoniq owns, creating it if needed.
-
-        A playlist of the same name that Harmoniq did not create is never touched.
-        """
-        server = self.config_entry.runtime_data.server
-        owned_id = self._state.playlist_id
-        owned = await server.async_get_playlist(owned_id) if owned_id else None
-        if owned is None or owned.title.casefold() != self.title.casefold():
-            others = [
-                playlist
-                for playlist in await server.async_find_playlists(self.title)
-                if playlist.id != owned_id
-            ]
-            if others:
-                raise PlaylistNameClashError
-        if owned is not None:
-            info = await server.async_replace_playlist_tracks(
-                owned.id, self.title, track_ids, summary
-            )
-        else:
-            info = await server.async_create_playlist(self.title, track_ids, summary)
+    async def _async_write(self, track_ids: list[str], summary: str) -> None:
+        """Write the tracks to the playlist Harmoniq owns, remembering a new one."""
+        info = await async_write_owned_playlist(
+            self.config_entry.runtime_data.server,
+            self._state.playlist_id,
+            self.title,
+            track_ids,
+            summary,
+        )
+        if info.id != self._state.playlist_id:
             self._state.playlist_id = info.id
             self._store.async_schedule_save()
-        if info.summary != summary:
-            LOGGER.warning(
-                "Plex did not keep the summary of playlist '%s'", self.title
-            )
-        return info
 
     def _failed(
         self,

@@ -6,7 +6,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, KIND_LABELS
 from .coordinator import PlaylistCoordinator
 
 
@@ -27,6 +27,6 @@ class HarmoniqPlaylistEntity(CoordinatorEntity[PlaylistCoordinator]):
             identifiers={(DOMAIN, subentry_id)},
             name=coordinator.title,
             manufacturer="Harmoniq",
-            model="Daily Flow",
+            model=KIND_LABELS[coordinator.generator.kind],
             entry_type=DeviceEntryType.SERVICE,
         )

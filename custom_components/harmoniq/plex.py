@@ -341,6 +341,22 @@ class PlexMusicServer:
 
         return await self._async_run(by_artist)
 
+    async def async_tracks_titled(
+        self, library_keys: Sequence[str], title_term: str, limit: int
+    ) -> list[Track]:
+        """Return tracks whose title contains `title_term` (Plex compares case-insensitively)."""
+
+        def titled() -> list[Track]:
+            return [
+                _track_from_element(element)
+                for library_key in library_keys
+                for element in self._query_tracks(
+                    library_key, [("track.title", title_term)], limit, sort="titleSort"
+                )
+            ]
+
+        return await self._async_run(titled)
+
     async def async_nearest(
         self, track_id: str, limit: int, max_distance: float
     ) -> list[tuple[Track, float]]:

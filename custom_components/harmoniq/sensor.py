@@ -17,6 +17,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import KIND_DAILY_FLOW
 from .data import HarmoniqConfigEntry
 from .engine.selection import RunStatus
 from .entity import HarmoniqPlaylistEntity
@@ -32,6 +33,8 @@ class HarmoniqSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[PlaylistRun], str | int | datetime | None]
     attributes_fn: Callable[[PlaylistRun], dict[str, Any]] | None = None
+    kinds: frozenset[str] | None = None
+    """The playlist kinds that have this sensor; None for all."""
 
 
 SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
@@ -61,6 +64,7 @@ SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
         key="window",
         translation_key="window",
         value_fn=lambda run: run.window,
+        kinds=frozenset({KIND_DAILY_FLOW}),
     ),
 )
 
@@ -73,7 +77,12 @@ async def async_setup_entry(
     """Add each playlist's sensors to its subentry."""
     for subentry_id, coordinator in entry.runtime_data.coordinators.items():
         async_add_entities(
-            [HarmoniqSensor(coordinator, description) for description in SENSORS],
+            [
+                HarmoniqSensor(coordinator, description)
+                for description in SENSORS
+                if description.kinds is None
+                or coordinator.generator.kind in description.kinds
+            ],
             config_subentry_id=subentry_id,
         )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import contextlib
 from dataclasses import dataclass, field
 import datetime
+import heapq
 from html import escape
 from http import HTTPStatus
 import math
@@ -1557,7 +1558,7 @@ class FakePlexServer:
             raise FakePlexError(404)
 
     @staticmethod
-    def _distance(a: Sequence[float], b: Sequence[float]) -> float:
+    def distance(a: Sequence[float], b: Sequence[float]) -> float:
         """Euclidean distance scaled into 0..1 (vectors live in the unit cube)."""
         return math.dist(a, b) / math.sqrt(len(a))
 
@@ -1570,14 +1571,18 @@ class FakePlexServer:
             exclude_parent = int(req.param("excludeParentID") or -1)
         except ValueError:
             raise FakePlexError(400) from None
-        scored = sorted(
-            (self._distance(track.sonic, other.sonic), other.rating_key, other)
-            for other in section.library.tracks
-            if other is not track and other.album.rating_key != exclude_parent
+        scored = heapq.nsmallest(
+            limit,
+            (
+                (self.distance(track.sonic, other.sonic), other.rating_key, other)
+                for other in section.library.tracks
+                if other is not track and other.album.rating_key != exclude_parent
+            ),
+            key=lambda scored: scored[:2],
         )
         children = [
             section.track_xml(other, [("distance", f"{dist:.4f}")])
-            for dist, _key, other in scored[:limit]
+            for dist, _key, other in scored
             if dist <= max_distance
         ]
         return self._items_reply(section, req, children)
@@ -1594,7 +1599,7 @@ class FakePlexServer:
         )
         if first is None or last is None:
             raise FakePlexError(404)
-        steps = min(18, math.ceil(self._distance(first.sonic, last.sonic) / 0.05))
+        steps = min(18, math.ceil(self.distance(first.sonic, last.sonic) / 0.05))
         path, used = [first], {first.rating_key, last.rating_key}
         for step in range(1, steps):  # nearest unused track to evenly spaced waypoints
             point = [

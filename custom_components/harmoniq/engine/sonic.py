@@ -15,8 +15,10 @@ from .selection import status_for
 
 type SeedMode = Literal["recent", "track", "artist"]
 
-# Neighbours asked for per step, and how far they may be (0-1, Plex's scale).
+# Neighbours asked for per step (doubled at a dead end, up to the maximum), and how
+# far they may be (0-1, Plex's scale).
 NEAREST_LIMIT = 30
+NEAREST_LIMIT_MAX = 240
 NEAREST_MAX_DISTANCE = 0.6
 MAX_TRACKS_PER_ARTIST = 3
 
@@ -79,8 +81,8 @@ async def async_select_sonic_flow(
 
     Each step asks Plex for the current track's nearest neighbours and takes the
     closest one that passes the refinements, is new, is not by the previous track's
-    artist and keeps every artist under the cap. At a dead end it walks back to
-    earlier tracks and continues from their unused neighbours.
+    artist and keeps every artist under the cap. At a dead end it asks for more
+    neighbours, then walks back to earlier tracks and continues from theirs.
     """
     seed = await async_seed_track(source, settings)
     chosen: list[Track] = []
@@ -89,11 +91,13 @@ async def async_select_sonic_flow(
     used = {seed.id}
     per_artist = Counter(track.artist.casefold() for track in chosen)
     trail = [seed]
+    limits: dict[str, int] = {}
     while len(chosen) < settings.size and trail:
         current = trail[-1]
         previous_artist = chosen[-1].artist.casefold() if chosen else None
+        limit = limits.setdefault(current.id, NEAREST_LIMIT)
         neighbours = await source.async_nearest(
-            current.id, NEAREST_LIMIT, NEAREST_MAX_DISTANCE
+            current.id, limit, NEAREST_MAX_DISTANCE
         )
         pick = next(
             (
@@ -107,7 +111,10 @@ async def async_select_sonic_flow(
             None,
         )
         if pick is None:
-            trail.pop()  # dead end: continue from the track before
+            if limit < NEAREST_LIMIT_MAX and len(neighbours) >= limit:
+                limits[current.id] = limit * 2  # look further around this track
+            else:
+                trail.pop()  # dead end: continue from the track before
             continue
         used.add(pick.id)
         per_artist[pick.artist.casefold()] += 1
