@@ -6,6 +6,7 @@ few milliseconds of latency per request, then measures, for each library size:
 * Harmoniq: one Daily Flow selection through the real Plex adapter (plexapi in Home
   Assistant's executor): wall time, Plex requests, bytes received, peak memory
   (tracemalloc, in a second pass); then the playlist writes, counted separately.
+* Sonic Flow: a 40-track flow from the last played track (one `/nearest` per step).
 * Baseline: what a simple script does: list every track of the section with plexapi
   (`searchTracks()`, 100 per page) and filter in Python. It reads the listing's raw
   attributes, so it pays no per-track reloads; and it cannot filter moods, which are
@@ -43,6 +44,10 @@ from custom_components.harmoniq.engine.daily_flow import (
 )
 from custom_components.harmoniq.engine.eligibility import is_eligible
 from custom_components.harmoniq.engine.models import Refinements, Track
+from custom_components.harmoniq.engine.sonic import (
+    SonicFlowSettings,
+    async_select_sonic_flow,
+)
 from custom_components.harmoniq.engine.windows import DEFAULT_TIME_WINDOWS
 from custom_components.harmoniq.music_server import RequestStats
 from custom_components.harmoniq.plex import (
@@ -56,7 +61,9 @@ SIZE = 40
 REFINEMENTS = Refinements(min_stars=3, exclude_played_days=14, max_skips=2)
 
 
-def start_fake_server(tracks: int, latency_ms: float, port: int) -> subprocess.Popen[str]:
+def start_fake_server(
+    tracks: int, latency_ms: float, port: int
+) -> subprocess.Popen[str]:
     """Start the fake Plex server and wait until it listens."""
     process = subprocess.Popen(
         [
@@ -83,6 +90,32 @@ def delta(before: RequestStats, after: RequestStats) -> RequestStats:
     return RequestStats(
         after.requests - before.requests, after.bytes_received - before.bytes_received
     )
+
+
+async def measure_sonic_flow(hass: HomeAssistant, url: str) -> dict[str, Any]:
+    """Chain a 40-track Sonic Flow from the last played track."""
+    server = await PlexMusicServer.async_connect(hass, url, TOKEN, True)
+    settings = SonicFlowSettings(
+        seed_mode="recent",
+        seed="",
+        refinements=REFINEMENTS,
+        size=SIZE,
+        library_keys=(SECTION,),
+    )
+    before = server.stats
+    started = time.perf_counter()
+    generation = await async_select_sonic_flow(
+        server, settings, datetime.now(UTC).astimezone()
+    )
+    seconds = time.perf_counter() - started
+    stats = delta(before, server.stats)
+    await server.async_close()
+    return {
+        "seconds": seconds,
+        "requests": stats.requests,
+        "bytes": stats.bytes_received,
+        "tracks": len(generation.tracks),
+    }
 
 
 async def measure_harmoniq(hass: HomeAssistant, url: str) -> dict[str, Any]:
@@ -146,7 +179,9 @@ def measure_baseline(url: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     eligible: list[Track] = [
         track
-        for track in map(_track_from_element, (item._data for item in section.searchTracks()))
+        for track in map(
+            _track_from_element, (item._data for item in section.searchTracks())
+        )
         if is_eligible(track, REFINEMENTS, now)
     ]
     seconds = time.perf_counter() - started
@@ -178,17 +213,24 @@ async def run(sizes: list[int], latency_ms: float) -> None:
             url = f"http://127.0.0.1:{port}"
             try:
                 ours = await measure_harmoniq(hass, url)
+                sonic = await measure_sonic_flow(hass, url)
                 baseline = await hass.async_add_executor_job(measure_baseline, url)
             finally:
                 process.terminate()
                 process.wait()
             print(f"{tracks:,} tracks, {latency_ms:g} ms latency per request")
-            print(row("harmoniq", ours) + f"  ({ours['tracks']} tracks, {ours['status']})")
+            print(
+                row("harmoniq", ours) + f"  ({ours['tracks']} tracks, {ours['status']})"
+            )
             print(row("baseline", baseline) + f"  ({baseline['eligible']:,} eligible)")
             print(
                 f"  ratio      {baseline['seconds'] / ours['seconds']:>9.1f}x faster, "
                 f"{baseline['requests'] / max(ours['requests'], 1):.0f}x fewer requests, "
                 f"{baseline['bytes'] / max(ours['bytes'], 1):.0f}x fewer bytes"
+            )
+            print(
+                f"  sonic flow {sonic['seconds']:>9.2f} s {sonic['requests']:>8} req "
+                f"{sonic['bytes'] / 1e6:>9.2f} MB recv  ({sonic['tracks']} tracks)"
             )
             for label in ("create", "replace"):
                 stats: RequestStats = ours[label]

@@ -59,7 +59,8 @@ async def test_full_flow(hass: HomeAssistant, plex_server: FakePlexServer) -> No
     """A user connects Plex, picks a library and a Last.fm account."""
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _server_input(plex_server, **{CONF_URL: plex_server.url + "/"})
+        result["flow_id"],
+        _server_input(plex_server, **{CONF_URL: plex_server.url + "/"}),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "libraries"
@@ -289,13 +290,33 @@ async def _flow_at_lastfm_step(
 @pytest.mark.parametrize(
     ("user_input", "fault", "errors"),
     [
-        ({CONF_API_KEY: "b" * 32, CONF_USERNAME: "rj"}, None, {CONF_API_KEY: "invalid_api_key"}),
+        (
+            {CONF_API_KEY: "b" * 32, CONF_USERNAME: "rj"},
+            None,
+            {CONF_API_KEY: "invalid_api_key"},
+        ),
         ({CONF_API_KEY: "b" * 32}, None, {CONF_API_KEY: "invalid_api_key"}),
-        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "nobody"}, None, {CONF_USERNAME: "invalid_user"}),
+        (
+            {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "nobody"},
+            None,
+            {CONF_USERNAME: "invalid_user"},
+        ),
         ({CONF_USERNAME: "rj"}, None, {CONF_API_KEY: "api_key_required"}),
-        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (26, 200), {CONF_API_KEY: "invalid_api_key"}),
-        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (11, 200), {"base": "lastfm_cannot_connect"}),
-        ({CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}, (29, 429), {"base": "lastfm_cannot_connect"}),
+        (
+            {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"},
+            (26, 200),
+            {CONF_API_KEY: "invalid_api_key"},
+        ),
+        (
+            {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"},
+            (11, 200),
+            {"base": "lastfm_cannot_connect"},
+        ),
+        (
+            {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"},
+            (29, 429),
+            {"base": "lastfm_cannot_connect"},
+        ),
     ],
 )
 async def test_lastfm_errors(
@@ -310,7 +331,9 @@ async def test_lastfm_errors(
     result = await _flow_at_lastfm_step(hass, plex_server)
     if fault:
         lastfm_server.inject_error(fault[0], status=fault[1])
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
 
@@ -326,9 +349,10 @@ async def test_lastfm_unreachable(
 ) -> None:
     """Last.fm not answering at all shows lastfm_cannot_connect."""
     result = await _flow_at_lastfm_step(hass, plex_server)
-    with patch.object(
-        lastfm_server, "url", _closed_port_url()
-    ), patch("custom_components.harmoniq.lastfm.API_URL", _closed_port_url()):
+    with (
+        patch.object(lastfm_server, "url", _closed_port_url()),
+        patch("custom_components.harmoniq.lastfm.API_URL", _closed_port_url()),
+    ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
         )
@@ -391,7 +415,8 @@ async def test_reconfigure(
 
     plex_server.token = "rotated"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _server_input(plex_server, **{CONF_TOKEN: "rotated", CONF_VERIFY_SSL: False})
+        result["flow_id"],
+        _server_input(plex_server, **{CONF_TOKEN: "rotated", CONF_VERIFY_SSL: False}),
     )
     assert result["step_id"] == "libraries"
     result = await hass.config_entries.flow.async_configure(

@@ -15,7 +15,9 @@ from tests.conftest import LASTFM_API_KEY, MACHINE_IDENTIFIER, MUSIC_SECTION, PL
 pytestmark = pytest.mark.usefixtures("lastfm_server")
 
 
-async def test_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_diagnostics(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """Diagnostics hold the config and last runs, with secrets redacted."""
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
 

@@ -45,7 +45,12 @@ async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
         (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["daily_flow", "sonic_flow"]
+    assert result["menu_options"] == [
+        "daily_flow",
+        "sonic_flow",
+        "lastfm_top_tracks",
+        "lastfm_recommendations",
+    ]
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": "daily_flow"}
     )

@@ -35,7 +35,10 @@ async def test_sensors(
     assert status.attributes["options"] == ["ok", "partial", "failed"]
     assert status.attributes["reason"] is None
     assert status.attributes["friendly_name"] == "Daily Flow Status"
-    assert hass.states.get("sensor.daily_flow_last_run").state == "2026-11-24T16:00:00+00:00"
+    assert (
+        hass.states.get("sensor.daily_flow_last_run").state
+        == "2026-11-24T16:00:00+00:00"
+    )
     tracks = hass.states.get("sensor.daily_flow_tracks")
     assert (tracks.state, tracks.attributes["unit_of_measurement"]) == ("40", "tracks")
     assert hass.states.get("sensor.daily_flow_time_window").state == "Morning chill"
@@ -44,7 +47,10 @@ async def test_sensors(
     assert entity.unique_id == f"{subentry_id}_status"
     assert entity.config_subentry_id == subentry_id
     assert entity.translation_key == "status"
-    assert entity_registry.async_get("sensor.daily_flow_last_run").entity_category == "diagnostic"
+    assert (
+        entity_registry.async_get("sensor.daily_flow_last_run").entity_category
+        == "diagnostic"
+    )
     device = device_registry.async_get(entity.device_id)
     assert device.identifiers == {(DOMAIN, subentry_id)}
     assert device.name == "Daily Flow"

@@ -43,7 +43,9 @@ def _playlist(title: str, **data: object) -> list[ConfigSubentryData]:
     ]
 
 
-SONIC_FLOW = _playlist("Sonic Flow", **{CONF_KIND: KIND_SONIC_FLOW, CONF_SEED_MODE: "recent"})
+SONIC_FLOW = _playlist(
+    "Sonic Flow", **{CONF_KIND: KIND_SONIC_FLOW, CONF_SEED_MODE: "recent"}
+)
 
 
 async def _run(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinator:
@@ -53,7 +55,9 @@ async def _run(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinat
     return next(iter(entry.runtime_data.coordinators.values()))
 
 
-def _written(server: FakePlexServer, library: FakeLibrary, title: str) -> list[FakeTrack]:
+def _written(
+    server: FakePlexServer, library: FakeLibrary, title: str
+) -> list[FakeTrack]:
     [playlist] = [p for p in server.playlists.values() if p.title == title]
     return [library.track_by_key[key] for key in playlist.items]
 
@@ -65,7 +69,9 @@ def _neighbour_distance(tracks: list[FakeTrack]) -> float:
 
 def _random_order_distance(tracks: list[FakeTrack]) -> float:
     """Expected neighbour distance of a random order: the mean over all pairs."""
-    return mean(FakePlexServer.distance(a.sonic, b.sonic) for a, b in combinations(tracks, 2))
+    return mean(
+        FakePlexServer.distance(a.sonic, b.sonic) for a, b in combinations(tracks, 2)
+    )
 
 
 @pytest.mark.parametrize("playlist_subentries", [SONIC_FLOW])
@@ -80,7 +86,8 @@ async def test_sonic_flow_from_the_last_played_track(
     tracks = _written(plex_server, plex_library, "Sonic Flow")
     assert len(tracks) == 40
     last_played = max(
-        (t for t in plex_library.tracks if t.last_viewed_at), key=lambda t: t.last_viewed_at or 0
+        (t for t in plex_library.tracks if t.last_viewed_at),
+        key=lambda t: t.last_viewed_at or 0,
     )
     assert tracks[0] is last_played
     artists = [t.original_title or t.artist.title for t in tracks]
@@ -99,7 +106,16 @@ async def test_sonic_flow_from_the_last_played_track(
 
 @pytest.mark.parametrize(
     "playlist_subentries",
-    [_playlist("Sonic Flow", **{CONF_KIND: KIND_SONIC_FLOW, CONF_SEED_MODE: "track", CONF_SEED: "PLACEHOLDER"})],
+    [
+        _playlist(
+            "Sonic Flow",
+            **{
+                CONF_KIND: KIND_SONIC_FLOW,
+                CONF_SEED_MODE: "track",
+                CONF_SEED: "PLACEHOLDER",
+            },
+        )
+    ],
 )
 async def test_sonic_flow_from_a_track(
     hass: HomeAssistant,
@@ -114,8 +130,15 @@ async def test_sonic_flow_from_a_track(
         domain=DOMAIN,
         unique_id=MACHINE_IDENTIFIER,
         title="Living Room Plex",
-        data={"url": plex_server.url, "token": PLEX_TOKEN, "verify_ssl": True, "libraries": [str(MUSIC_SECTION)]},
-        subentries_data=[subentry | {"data": {**subentry["data"], CONF_SEED: str(seed.rating_key)}}],
+        data={
+            "url": plex_server.url,
+            "token": PLEX_TOKEN,
+            "verify_ssl": True,
+            "libraries": [str(MUSIC_SECTION)],
+        },
+        subentries_data=[
+            subentry | {"data": {**subentry["data"], CONF_SEED: str(seed.rating_key)}}
+        ],
     )
     await _run(hass, entry)
     assert _written(plex_server, plex_library, "Sonic Flow")[0] is seed
@@ -131,14 +154,21 @@ async def test_server_without_sonic_analysis(
     plex_server.sonic_analysis = False
     coordinator = await _run(hass, config_entry)
     assert coordinator.data is not None
-    assert (coordinator.data.status, coordinator.data.reason) == ("failed", "sonic_unavailable")
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"sonic_unavailable_{config_entry.entry_id}")
+    assert (coordinator.data.status, coordinator.data.reason) == (
+        "failed",
+        "sonic_unavailable",
+    )
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"sonic_unavailable_{config_entry.entry_id}"
+    )
     assert issue is not None
     assert issue.translation_key == "sonic_unavailable"
     assert plex_server.playlists == {}
 
 
-@pytest.mark.parametrize("playlist_subentries", [_playlist("Daily Flow", **{CONF_ORDER: "flow"})])
+@pytest.mark.parametrize(
+    "playlist_subentries", [_playlist("Daily Flow", **{CONF_ORDER: "flow"})]
+)
 async def test_daily_flow_in_flow_order(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

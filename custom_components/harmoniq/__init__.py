@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import (
     CONF_API_KEY,
@@ -10,16 +12,18 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
     Platform,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, SUBENTRY_TYPE_PLAYLIST
 from .coordinator import PlaylistCoordinator
 from .data import HarmoniqConfigEntry, HarmoniqData
-from .lastfm import LastFmClient
+from .issues import lastfm_key_issue_id
+from .lastfm import LastFmCache, LastFmClient
 from .music_server import MusicServerAuthError, MusicServerError
 from .plex import PlexMusicServer
 from .services import async_setup_services
@@ -27,6 +31,8 @@ from .storage import HarmoniqStore
 
 PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+LASTFM_CACHE_VERSION = 1
+LASTFM_CACHE_SAVE_DELAY = 30  # seconds
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -39,7 +45,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
     """Connect to Plex and start the playlists' coordinators."""
     try:
         server = await PlexMusicServer.async_connect(
-            hass, entry.data[CONF_URL], entry.data[CONF_TOKEN], entry.data[CONF_VERIFY_SSL]
+            hass,
+            entry.data[CONF_URL],
+            entry.data[CONF_TOKEN],
+            entry.data[CONF_VERIFY_SSL],
         )
     except MusicServerAuthError as err:
         raise ConfigEntryAuthFailed(
@@ -59,16 +68,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
     playlists = _playlist_subentries(entry)
     for subentry_id in set(store.playlists) - set(playlists):
         store.forget(subentry_id)  # removed while Harmoniq was not running
+    lastfm = (
+        LastFmClient(
+            async_get_clientsession(hass),
+            entry.data[CONF_API_KEY],
+            cache=await _async_load_lastfm_cache(hass, entry),
+        )
+        if CONF_API_KEY in entry.data
+        else None
+    )
+    ir.async_delete_issue(
+        hass, DOMAIN, lastfm_key_issue_id(entry)
+    )  # a new key gets a new try
     entry.runtime_data = HarmoniqData(
         server=server,
-        lastfm=(
-            LastFmClient(async_get_clientsession(hass), entry.data[CONF_API_KEY])
-            if CONF_API_KEY in entry.data
-            else None
-        ),
+        lastfm=lastfm,
         store=store,
         coordinators={
-            subentry_id: PlaylistCoordinator(hass, entry, subentry, store, server)
+            subentry_id: PlaylistCoordinator(
+                hass, entry, subentry, store=store, server=server, lastfm=lastfm
+            )
             for subentry_id, subentry in playlists.items()
         },
     )
@@ -80,7 +99,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
     return True
 
 
-async def _async_reload_on_change(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> None:
+async def _async_reload_on_change(
+    hass: HomeAssistant, entry: HarmoniqConfigEntry
+) -> None:
     """Reload when playlists were added, changed or removed.
 
     Changes to the entry itself (reauth, reconfigure) come with their own reload.
@@ -91,6 +112,23 @@ async def _async_reload_on_change(hass: HomeAssistant, entry: HarmoniqConfigEntr
     }
     if running != _playlist_subentries(entry):
         hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def _async_load_lastfm_cache(
+    hass: HomeAssistant, entry: HarmoniqConfigEntry
+) -> LastFmCache:
+    """Load the entry's Last.fm answers cache; it saves itself when it changes."""
+    store: Store[dict[str, Any]] = Store(
+        hass, LASTFM_CACHE_VERSION, f"{DOMAIN}.{entry.entry_id}.lastfm_cache"
+    )
+    cache = LastFmCache.from_export(await store.async_load())
+
+    @callback
+    def save_soon() -> None:
+        store.async_delay_save(cache.export, LASTFM_CACHE_SAVE_DELAY)
+
+    cache.on_change = save_soon
+    return cache
 
 
 def _playlist_subentries(entry: HarmoniqConfigEntry) -> dict[str, ConfigSubentry]:

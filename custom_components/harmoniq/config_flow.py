@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentry,
+    ConfigSubentryData,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
@@ -40,17 +41,23 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import (
+    CONF_COUNTRY,
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_INCLUDE_KNOWN_ARTISTS,
     CONF_KIND,
     CONF_LIBRARIES,
     CONF_MAX_SKIPS,
     CONF_MIN_STARS,
     CONF_ORDER,
+    CONF_PERIOD,
     CONF_REFRESH_INTERVAL,
     CONF_SEED,
+    CONF_SEED_ARTISTS,
     CONF_SEED_MODE,
+    CONF_SIMILAR_ARTISTS,
     CONF_SIZE,
     CONF_TIME_WINDOWS,
+    CONF_TRACKS_PER_ARTIST,
     DEFAULT_DAILY_FLOW_NAME,
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_SIZE,
@@ -58,6 +65,8 @@ from .const import (
     DOMAIN,
     KIND_DAILY_FLOW,
     KIND_LABELS,
+    KIND_LASTFM_DISCOVERY,
+    KIND_LASTFM_TOP_TRACKS,
     KIND_SONIC_FLOW,
     LOGGER,
     SUBENTRY_TYPE_PLAYLIST,
@@ -71,7 +80,14 @@ from .engine.windows import (
     format_time_windows,
     parse_time_windows,
 )
+from .generators import (
+    DEFAULT_PERIOD,
+    DEFAULT_SEED_ARTISTS,
+    DEFAULT_SIMILAR_ARTISTS,
+    DEFAULT_TRACKS_PER_ARTIST,
+)
 from .lastfm import (
+    PERIODS,
     LastFmAuthError,
     LastFmClient,
     LastFmError,
@@ -268,14 +284,7 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=self._server_name,
                     data=data,
-                    subentries=[
-                        {
-                            "subentry_type": SUBENTRY_TYPE_PLAYLIST,
-                            "title": DEFAULT_DAILY_FLOW_NAME,
-                            "data": default_daily_flow(data[CONF_LIBRARIES]),
-                            "unique_id": None,
-                        }
-                    ],
+                    subentries=starter_playlists(data),
                 )
         suggested = user_input or {
             key: self._data[key]
@@ -359,6 +368,49 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._server_info.name if self._server_info else ""
 
 
+def starter_playlists(entry_data: Mapping[str, Any]) -> list[ConfigSubentryData]:
+    """Return the playlists a new entry starts with.
+
+    A Daily Flow always; with Last.fm, Last.fm Top Tracks, and with a username
+    Last.fm Discovery too.
+    """
+    libraries: list[str] = entry_data[CONF_LIBRARIES]
+    playlists = [(DEFAULT_DAILY_FLOW_NAME, default_daily_flow(libraries))]
+    common = {
+        CONF_SIZE: DEFAULT_SIZE,
+        CONF_REFRESH_INTERVAL: DEFAULT_REFRESH_INTERVAL,
+        CONF_LIBRARIES: list(libraries),
+    }
+    if CONF_API_KEY in entry_data:
+        playlists.append(
+            (
+                KIND_LABELS[KIND_LASTFM_TOP_TRACKS],
+                {CONF_KIND: KIND_LASTFM_TOP_TRACKS, CONF_COUNTRY: "", **common},
+            )
+        )
+        if CONF_USERNAME in entry_data:
+            playlists.append(
+                (
+                    KIND_LABELS[KIND_LASTFM_DISCOVERY],
+                    {
+                        CONF_KIND: KIND_LASTFM_DISCOVERY,
+                        CONF_PERIOD: DEFAULT_PERIOD,
+                        CONF_SEED_ARTISTS: DEFAULT_SEED_ARTISTS,
+                        CONF_SIMILAR_ARTISTS: DEFAULT_SIMILAR_ARTISTS,
+                        CONF_TRACKS_PER_ARTIST: DEFAULT_TRACKS_PER_ARTIST,
+                        CONF_INCLUDE_KNOWN_ARTISTS: False,
+                        **common,
+                    },
+                )
+            )
+    return [
+        ConfigSubentryData(
+            subentry_type=SUBENTRY_TYPE_PLAYLIST, title=title, data=data, unique_id=None
+        )
+        for title, data in playlists
+    ]
+
+
 def default_daily_flow(library_keys: list[str]) -> dict[str, Any]:
     """Return the settings of the Daily Flow a new entry starts with."""
     return {
@@ -390,18 +442,91 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Show the kinds of playlist."""
-        return self.async_show_menu(
-            step_id="user", menu_options=[KIND_DAILY_FLOW, KIND_SONIC_FLOW]
-        )
+        """Show the kinds of playlist (Last.fm ones with a Last.fm account)."""
+        entry_data = self._get_entry().data
+        kinds = [KIND_DAILY_FLOW, KIND_SONIC_FLOW]
+        if CONF_API_KEY in entry_data:
+            kinds.append(KIND_LASTFM_TOP_TRACKS)
+            if CONF_USERNAME in entry_data:
+                kinds.append(KIND_LASTFM_DISCOVERY)
+        return self.async_show_menu(step_id="user", menu_options=kinds)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change a playlist's settings, with the form of its kind."""
-        if self._get_reconfigure_subentry().data[CONF_KIND] == KIND_SONIC_FLOW:
-            return await self.async_step_sonic_flow(user_input)
-        return await self.async_step_daily_flow(user_input)
+        step = {
+            KIND_SONIC_FLOW: self.async_step_sonic_flow,
+            KIND_LASTFM_TOP_TRACKS: self.async_step_lastfm_top_tracks,
+            KIND_LASTFM_DISCOVERY: self.async_step_lastfm_recommendations,
+        }.get(
+            self._get_reconfigure_subentry().data[CONF_KIND], self.async_step_daily_flow
+        )
+        return await step(user_input)
+
+    async def async_step_lastfm_top_tracks(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for the chart: global, or a country's."""
+        if (aborted := await self._async_read_server()) is not None:
+            return aborted
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._common_errors(user_input)
+            if not errors:
+                return self._async_finish(
+                    user_input,
+                    {
+                        CONF_KIND: KIND_LASTFM_TOP_TRACKS,
+                        CONF_COUNTRY: str(user_input.get(CONF_COUNTRY, "")).strip(),
+                    },
+                )
+        schema = {
+            **self._common_fields(KIND_LABELS[KIND_LASTFM_TOP_TRACKS]),
+            vol.Optional(CONF_COUNTRY): TextSelector(),
+        }
+        return self._async_show(KIND_LASTFM_TOP_TRACKS, schema, user_input, errors, {})
+
+    async def async_step_lastfm_recommendations(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask how to discover: period, seed artists, similar artists, tracks each."""
+        if (aborted := await self._async_read_server()) is not None:
+            return aborted
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._common_errors(user_input)
+            if not errors:
+                return self._async_finish(
+                    user_input,
+                    {
+                        CONF_KIND: KIND_LASTFM_DISCOVERY,
+                        CONF_PERIOD: user_input[CONF_PERIOD],
+                        CONF_SEED_ARTISTS: int(user_input[CONF_SEED_ARTISTS]),
+                        CONF_SIMILAR_ARTISTS: int(user_input[CONF_SIMILAR_ARTISTS]),
+                        CONF_TRACKS_PER_ARTIST: int(user_input[CONF_TRACKS_PER_ARTIST]),
+                        CONF_INCLUDE_KNOWN_ARTISTS: user_input[
+                            CONF_INCLUDE_KNOWN_ARTISTS
+                        ],
+                    },
+                )
+        schema = {
+            **self._common_fields(KIND_LABELS[KIND_LASTFM_DISCOVERY]),
+            vol.Required(CONF_PERIOD, default=DEFAULT_PERIOD): SelectSelector(
+                SelectSelectorConfig(options=list(PERIODS), translation_key=CONF_PERIOD)
+            ),
+            vol.Required(CONF_SEED_ARTISTS, default=DEFAULT_SEED_ARTISTS): _count(
+                1, 20
+            ),
+            vol.Required(CONF_SIMILAR_ARTISTS, default=DEFAULT_SIMILAR_ARTISTS): _count(
+                1, 50
+            ),
+            vol.Required(
+                CONF_TRACKS_PER_ARTIST, default=DEFAULT_TRACKS_PER_ARTIST
+            ): _count(1, 10),
+            vol.Required(CONF_INCLUDE_KNOWN_ARTISTS, default=False): bool,
+        }
+        return self._async_show(KIND_LASTFM_DISCOVERY, schema, user_input, errors, {})
 
     async def async_step_daily_flow(
         self, user_input: dict[str, Any] | None = None
@@ -448,11 +573,15 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                 CONF_TIME_WINDOWS, default=format_time_windows(DEFAULT_TIME_WINDOWS)
             ): TextSelector(TextSelectorConfig(multiline=True)),
             vol.Required(CONF_ORDER, default="spread"): SelectSelector(
-                SelectSelectorConfig(options=["spread", "flow"], translation_key=CONF_ORDER)
+                SelectSelectorConfig(
+                    options=["spread", "flow"], translation_key=CONF_ORDER
+                )
             ),
             **REFINEMENT_FIELDS,
         }
-        return self._async_show(KIND_DAILY_FLOW, schema, user_input, errors, placeholders)
+        return self._async_show(
+            KIND_DAILY_FLOW, schema, user_input, errors, placeholders
+        )
 
     async def async_step_sonic_flow(
         self, user_input: dict[str, Any] | None = None
@@ -474,13 +603,18 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             if not errors:
                 return self._async_finish(
                     user_input,
-                    {CONF_KIND: KIND_SONIC_FLOW, CONF_SEED_MODE: seed_mode, CONF_SEED: seed},
+                    {
+                        CONF_KIND: KIND_SONIC_FLOW,
+                        CONF_SEED_MODE: seed_mode,
+                        CONF_SEED: seed,
+                    },
                 )
         schema = {
             **self._common_fields(KIND_LABELS[KIND_SONIC_FLOW]),
             vol.Required(CONF_SEED_MODE, default="recent"): SelectSelector(
                 SelectSelectorConfig(
-                    options=["recent", "track", "artist"], translation_key=CONF_SEED_MODE
+                    options=["recent", "track", "artist"],
+                    translation_key=CONF_SEED_MODE,
                 )
             ),
             vol.Optional(CONF_SEED): TextSelector(),
@@ -558,9 +692,10 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             CONF_SIZE: int(user_input[CONF_SIZE]),
             CONF_REFRESH_INTERVAL: int(user_input[CONF_REFRESH_INTERVAL]),
             CONF_LIBRARIES: user_input[CONF_LIBRARIES],
-            CONF_MIN_STARS: user_input[CONF_MIN_STARS],
-            CONF_EXCLUDE_PLAYED_DAYS: int(user_input[CONF_EXCLUDE_PLAYED_DAYS]),
         }
+        if CONF_MIN_STARS in user_input:  # kinds with refinements
+            data[CONF_MIN_STARS] = user_input[CONF_MIN_STARS]
+            data[CONF_EXCLUDE_PLAYED_DAYS] = int(user_input[CONF_EXCLUDE_PLAYED_DAYS])
         if user_input.get(CONF_MAX_SKIPS) is not None:
             data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
         name = user_input[CONF_NAME].strip()
@@ -624,6 +759,13 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             | _choice_lists(self._choices)
             | placeholders,
         )
+
+
+def _count(low: int, high: int) -> NumberSelector:
+    """Return a number box for a small whole count."""
+    return NumberSelector(
+        NumberSelectorConfig(min=low, max=high, mode=NumberSelectorMode.BOX)
+    )
 
 
 REFINEMENT_FIELDS: dict[vol.Marker, Any] = {

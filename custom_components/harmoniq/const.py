@@ -18,6 +18,9 @@ SUBENTRY_TYPE_PLAYLIST: Final = "playlist"
 CONF_KIND: Final = "kind"
 KIND_DAILY_FLOW: Final = "daily_flow"
 KIND_SONIC_FLOW: Final = "sonic_flow"
+KIND_LASTFM_TOP_TRACKS: Final = "lastfm_top_tracks"
+KIND_LASTFM_DISCOVERY: Final = "lastfm_recommendations"
+LASTFM_KINDS: Final = frozenset({KIND_LASTFM_TOP_TRACKS, KIND_LASTFM_DISCOVERY})
 
 CONF_SIZE: Final = "size"
 CONF_REFRESH_INTERVAL: Final = "refresh_interval"
@@ -28,11 +31,24 @@ CONF_MAX_SKIPS: Final = "max_skips"
 CONF_ORDER: Final = "order"  # Daily Flow: "spread" or "flow"
 CONF_SEED_MODE: Final = "seed_mode"  # Sonic Flow: "recent", "track" or "artist"
 CONF_SEED: Final = "seed"
+CONF_COUNTRY: Final = "country"  # Last.fm Top Tracks: a country's chart, empty = global
+CONF_PERIOD: Final = "period"  # Last.fm Discovery: the period of the user's top artists
+CONF_SEED_ARTISTS: Final = "seed_artists"
+CONF_SIMILAR_ARTISTS: Final = "similar_artists"
+CONF_TRACKS_PER_ARTIST: Final = "tracks_per_artist"
+CONF_INCLUDE_KNOWN_ARTISTS: Final = "include_known_artists"
 
 DEFAULT_SIZE: Final = 40
 DEFAULT_REFRESH_INTERVAL: Final = 1440  # minutes
 DEFAULT_DAILY_FLOW_NAME: Final = "Daily Flow"
-KIND_LABELS: Final = {KIND_DAILY_FLOW: "Daily Flow", KIND_SONIC_FLOW: "Sonic Flow"}
+KIND_LABELS: Final = {
+    KIND_DAILY_FLOW: "Daily Flow",
+    KIND_SONIC_FLOW: "Sonic Flow",
+    KIND_LASTFM_TOP_TRACKS: "Last.fm Top Tracks",
+    KIND_LASTFM_DISCOVERY: "Last.fm Discovery",
+}
 
 EVENT_PLAYLIST_UPDATED: Final = "harmoniq_playlist_updated"
 SERVICE_REFRESH_PLAYLIST: Final = "refresh_playlist"
+SERVICE_CREATE_SONIC_ADVENTURE: Final = "create_sonic_adventure"
+SERVICE_SET_TRACK_MATCH: Final = "set_track_match"

@@ -13,16 +13,22 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_LIBRARIES,
     CONF_REFRESH_INTERVAL,
     DOMAIN,
     EVENT_PLAYLIST_UPDATED,
+    LASTFM_KINDS,
     LOGGER,
 )
 from .data import HarmoniqConfigEntry
 from .engine.selection import RunStatus
 from .generators import create_generator
-from .issues import async_create_sonic_issue
+from .issues import async_create_lastfm_key_issue, async_create_sonic_issue
+from .lastfm import (
+    LastFmAuthError,
+    LastFmClient,
+    LastFmError,
+    LastFmNotFoundError,
+)
 from .music_server import (
     MusicServerAuthError,
     MusicServerConnectionError,
@@ -49,8 +55,10 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         hass: HomeAssistant,
         entry: HarmoniqConfigEntry,
         subentry: ConfigSubentry,
+        *,
         store: HarmoniqStore,
         server: PlexMusicServer,
+        lastfm: LastFmClient | None,
     ) -> None:
         """Set up the coordinator of one playlist subentry."""
         super().__init__(
@@ -62,9 +70,11 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         )
         self.subentry = subentry
         self.generator = create_generator(
-            server, subentry.data, entry.data[CONF_LIBRARIES]
+            server, subentry.data, entry.data, lastfm, store.matches
         )
-        self.refresh_interval = timedelta(minutes=int(subentry.data[CONF_REFRESH_INTERVAL]))
+        self.refresh_interval = timedelta(
+            minutes=int(subentry.data[CONF_REFRESH_INTERVAL])
+        )
         self._store = store
         self._state = store.state(subentry.subentry_id)
         self.data = self._state.last_run
@@ -77,7 +87,6 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
     def title(self) -> str:
         """Return the playlist's name (the Plex playlist's title)."""
         return self.subentry.title
-
 
     @callback
     def async_start(self) -> None:
@@ -162,6 +171,9 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
 
     async def _async_generate(self) -> PlaylistRun:
         now = dt_util.now()
+        runtime = self.config_entry.runtime_data
+        if self.generator.kind in LASTFM_KINDS and runtime.lastfm_key_rejected:
+            return self._failed("lastfm_invalid_key", "Last.fm rejected the API key")
         try:
             generation = await self.generator.async_generate(now)
             if not generation.tracks:
@@ -187,6 +199,14 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             return self._failed("cannot_connect", str(err))
         except MusicServerError as err:
             return self._failed("server_error", str(err))
+        except LastFmAuthError as err:
+            runtime.lastfm_key_rejected = True
+            async_create_lastfm_key_issue(self.hass, self.config_entry)
+            return self._failed("lastfm_invalid_key", f"Last.fm: {err}")
+        except LastFmNotFoundError as err:
+            return self._failed("lastfm_user_not_found", f"Last.fm: {err}")
+        except LastFmError as err:
+            return self._failed("lastfm_unavailable", f"Last.fm: {err}")
         except PlaylistNameClashError:
             self._create_name_clash_issue()
             return self._failed(

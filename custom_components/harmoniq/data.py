@@ -26,3 +26,5 @@ class HarmoniqData:
     store: HarmoniqStore
     coordinators: dict[str, PlaylistCoordinator] = field(default_factory=dict)
     """Playlist coordinators by subentry id."""
+    lastfm_key_rejected: bool = False
+    """Last.fm rejected the API key (error 10/26): Last.fm playlists stop until it is fixed."""

@@ -26,6 +26,8 @@ async def async_get_config_entry_diagnostics(
             "data": async_redact_data(dict(entry.data), TO_REDACT),
         },
         "server": asdict(data.server.info),
+        "track_matches": data.store.matches,
+        "lastfm_key_rejected": data.lastfm_key_rejected,
         "playlists": [
             {
                 "title": coordinator.title,
@@ -48,4 +50,5 @@ def _run_summary(run: PlaylistRun | None) -> dict[str, Any] | None:
         "window": run.window,
         "relaxed": list(run.relaxed),
         "track_count": len(run.tracks),
+        "missing": list(run.missing),
     }

@@ -7,22 +7,40 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from homeassistant.const import CONF_USERNAME
+
 from .const import (
+    CONF_COUNTRY,
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_INCLUDE_KNOWN_ARTISTS,
     CONF_KIND,
     CONF_LIBRARIES,
     CONF_MAX_SKIPS,
     CONF_MIN_STARS,
     CONF_ORDER,
+    CONF_PERIOD,
     CONF_SEED,
+    CONF_SEED_ARTISTS,
     CONF_SEED_MODE,
+    CONF_SIMILAR_ARTISTS,
     CONF_SIZE,
     CONF_TIME_WINDOWS,
+    CONF_TRACKS_PER_ARTIST,
     KIND_DAILY_FLOW,
+    KIND_LASTFM_DISCOVERY,
+    KIND_LASTFM_TOP_TRACKS,
     KIND_SONIC_FLOW,
+    LASTFM_KINDS,
 )
 from .engine.daily_flow import DailyFlowSettings, active_window, select_daily_flow
 from .engine.generation import Generation
+from .engine.lastfm_playlists import (
+    LibraryMatcher,
+    SourceTrack,
+    async_discovery,
+    async_first_found,
+)
+from .engine.matching import normalize_artist
 from .engine.models import Refinements
 from .engine.selection import RunStatus
 from .engine.sonic import (
@@ -32,7 +50,20 @@ from .engine.sonic import (
     async_select_sonic_flow,
 )
 from .engine.windows import next_boundary, parse_time_windows
+from .lastfm import LastFmClient
 from .plex import PlexMusicServer
+
+# Chart entries asked for per playlist track (many are not in a library), at most.
+CHART_TRACKS_PER_TRACK = 3
+MAX_CHART_TRACKS = 300
+# Discovery: the user's top artists count as known (left out by default); Last.fm
+# top tracks asked per track taken from an artist.
+KNOWN_ARTISTS = 20
+TOP_TRACKS_PER_PICK = 3
+DEFAULT_PERIOD = "3month"
+DEFAULT_SEED_ARTISTS = 5
+DEFAULT_SIMILAR_ARTISTS = 20
+DEFAULT_TRACKS_PER_ARTIST = 2
 
 
 class PlaylistGenerator(Protocol):
@@ -50,6 +81,18 @@ class PlaylistGenerator(Protocol):
         """Return when the content should change next besides the interval."""
 
 
+class _IntervalOnly:
+    """For kinds without time windows: the content changes on the interval only."""
+
+    def window_name(self, now: datetime) -> str | None:
+        """Return None: no time windows."""
+        return None
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """Return None: nothing to schedule besides the interval."""
+        return None
+
+
 def refinements(data: Mapping[str, Any]) -> Refinements:
     """Read the rating, recently-played and skip refinements of a subentry."""
     max_skips = data.get(CONF_MAX_SKIPS)
@@ -60,7 +103,9 @@ def refinements(data: Mapping[str, Any]) -> Refinements:
     )
 
 
-def library_keys(data: Mapping[str, Any], entry_libraries: list[str]) -> tuple[str, ...]:
+def library_keys(
+    data: Mapping[str, Any], entry_libraries: list[str]
+) -> tuple[str, ...]:
     """Return the subentry's libraries the entry still uses; all of them if none."""
     keys = [key for key in data.get(CONF_LIBRARIES, []) if key in entry_libraries]
     return tuple(keys or entry_libraries)
@@ -72,7 +117,10 @@ class DailyFlowGenerator:
     kind = KIND_DAILY_FLOW
 
     def __init__(
-        self, server: PlexMusicServer, data: Mapping[str, Any], entry_libraries: list[str]
+        self,
+        server: PlexMusicServer,
+        data: Mapping[str, Any],
+        entry_libraries: list[str],
     ) -> None:
         """Read the settings."""
         self._server = server
@@ -102,13 +150,16 @@ class DailyFlowGenerator:
         return next_boundary(self.settings.windows, now)
 
 
-class SonicFlowGenerator:
+class SonicFlowGenerator(_IntervalOnly):
     """A flow of sonically similar tracks from a seed."""
 
     kind = KIND_SONIC_FLOW
 
     def __init__(
-        self, server: PlexMusicServer, data: Mapping[str, Any], entry_libraries: list[str]
+        self,
+        server: PlexMusicServer,
+        data: Mapping[str, Any],
+        entry_libraries: list[str],
     ) -> None:
         """Read the settings."""
         self._server = server
@@ -129,19 +180,160 @@ class SonicFlowGenerator:
                 tracks=(), status=RunStatus.FAILED, description="", failure="no_seed"
             )
 
-    def window_name(self, now: datetime) -> str | None:
-        """Sonic flows have no time windows."""
-        return None
 
-    def next_change(self, now: datetime) -> datetime | None:
-        """Sonic flows change on their interval only."""
-        return None
+class LastFmTopTracksGenerator(_IntervalOnly):
+    """Last.fm's global (or a country's) chart, as far as the libraries have it."""
+
+    kind = KIND_LASTFM_TOP_TRACKS
+
+    def __init__(
+        self,
+        server: PlexMusicServer,
+        lastfm: LastFmClient,
+        overrides: Mapping[str, str | None],
+        data: Mapping[str, Any],
+        entry_libraries: list[str],
+    ) -> None:
+        """Read the settings."""
+        self._server = server
+        self._lastfm = lastfm
+        self._overrides = overrides
+        self._country = str(data.get(CONF_COUNTRY, "")).strip()
+        self._size = int(data[CONF_SIZE])
+        self._library_keys = library_keys(data, entry_libraries)
+
+    async def async_generate(self, now: datetime) -> Generation:
+        """Take the chart's first tracks that the libraries have."""
+        limit = min(self._size * CHART_TRACKS_PER_TRACK, MAX_CHART_TRACKS)
+        if self._country:
+            chart = await self._lastfm.async_geo_top_tracks(self._country, limit)
+            description = f"Last.fm top tracks in {self._country}"
+        else:
+            chart = await self._lastfm.async_chart_top_tracks(limit)
+            description = "Last.fm top tracks"
+        matcher = LibraryMatcher(self._server, self._library_keys, self._overrides)
+        return await async_first_found(
+            matcher,
+            [SourceTrack(track.artist, track.title) for track in chart],
+            size=self._size,
+            description=description,
+        )
+
+
+class LastFmDiscoveryGenerator(_IntervalOnly):
+    """Artists similar to the user's top artists, and their best-known tracks."""
+
+    kind = KIND_LASTFM_DISCOVERY
+
+    def __init__(
+        self,
+        server: PlexMusicServer,
+        lastfm: LastFmClient,
+        *,
+        username: str,
+        overrides: Mapping[str, str | None],
+        data: Mapping[str, Any],
+        entry_libraries: list[str],
+    ) -> None:
+        """Read the settings."""
+        self._server = server
+        self._lastfm = lastfm
+        self._username = username
+        self._overrides = overrides
+        self._period = str(data.get(CONF_PERIOD, DEFAULT_PERIOD))
+        self._seed_artists = int(data.get(CONF_SEED_ARTISTS, DEFAULT_SEED_ARTISTS))
+        self._similar = int(data.get(CONF_SIMILAR_ARTISTS, DEFAULT_SIMILAR_ARTISTS))
+        self._per_artist = int(
+            data.get(CONF_TRACKS_PER_ARTIST, DEFAULT_TRACKS_PER_ARTIST)
+        )
+        self._include_known = bool(data.get(CONF_INCLUDE_KNOWN_ARTISTS, False))
+        self._size = int(data[CONF_SIZE])
+        self._library_keys = library_keys(data, entry_libraries)
+
+    async def async_generate(self, now: datetime) -> Generation:
+        """Seed artists -> similar artists -> their top tracks -> the libraries."""
+        top = await self._lastfm.async_user_top_artists(
+            self._username, self._period, max(self._seed_artists, KNOWN_ARTISTS)
+        )
+        known = {normalize_artist(artist.name) for artist in top}
+        similar_lists = [
+            await self._lastfm.async_similar_artists(seed.name, self._similar)
+            for seed in top[: self._seed_artists]
+        ]
+        candidates: list[str] = []
+        for rank in range(self._similar):  # most similar of every seed first
+            for similar in similar_lists:
+                if rank < len(similar):
+                    name = similar[rank].name
+                    normalized = normalize_artist(name)
+                    if (self._include_known or normalized not in known) and all(
+                        normalize_artist(other) != normalized for other in candidates
+                    ):
+                        candidates.append(name)
+
+        async def top_tracks(artist: str) -> list[SourceTrack]:
+            return [
+                SourceTrack(track.artist, track.title)
+                for track in await self._lastfm.async_artist_top_tracks(
+                    artist, self._per_artist * TOP_TRACKS_PER_PICK
+                )
+            ]
+
+        matcher = LibraryMatcher(self._server, self._library_keys, self._overrides)
+        return await async_discovery(
+            matcher,
+            candidates,
+            top_tracks,
+            size=self._size,
+            tracks_per_artist=self._per_artist,
+            description=f"Last.fm Discovery for {self._username}",
+        )
+
+
+class LastFmNotConfiguredGenerator(_IntervalOnly):
+    """A Last.fm playlist of an entry without a Last.fm key (or username)."""
+
+    def __init__(self, kind: str) -> None:
+        """Remember the kind."""
+        self.kind = kind
+
+    async def async_generate(self, now: datetime) -> Generation:
+        """Fail: there is nothing to ask."""
+        return Generation(
+            tracks=(),
+            status=RunStatus.FAILED,
+            description="",
+            failure="lastfm_not_configured",
+        )
 
 
 def create_generator(
-    server: PlexMusicServer, data: Mapping[str, Any], entry_libraries: list[str]
+    server: PlexMusicServer,
+    data: Mapping[str, Any],
+    entry_data: Mapping[str, Any],
+    lastfm: LastFmClient | None,
+    overrides: Mapping[str, str | None],
 ) -> PlaylistGenerator:
     """Return the generator of a playlist subentry's kind."""
-    if data[CONF_KIND] == KIND_SONIC_FLOW:
+    entry_libraries: list[str] = entry_data[CONF_LIBRARIES]
+    kind = data[CONF_KIND]
+    if kind == KIND_SONIC_FLOW:
         return SonicFlowGenerator(server, data, entry_libraries)
+    if kind in LASTFM_KINDS:
+        if lastfm is None or (
+            kind == KIND_LASTFM_DISCOVERY and not entry_data.get(CONF_USERNAME)
+        ):
+            return LastFmNotConfiguredGenerator(kind)
+        if kind == KIND_LASTFM_TOP_TRACKS:
+            return LastFmTopTracksGenerator(
+                server, lastfm, overrides, data, entry_libraries
+            )
+        return LastFmDiscoveryGenerator(
+            server,
+            lastfm,
+            username=entry_data[CONF_USERNAME],
+            overrides=overrides,
+            data=data,
+            entry_libraries=entry_libraries,
+        )
     return DailyFlowGenerator(server, data, entry_libraries)

@@ -224,7 +224,9 @@ class PlexMusicServer:
                 tag_ids = self._tag_ids(
                     library_key,
                     {
-                        kind: (query.mood_level,) if kind == "mood" else _TAG_LEVELS[kind]
+                        kind: (query.mood_level,)
+                        if kind == "mood"
+                        else _TAG_LEVELS[kind]
                         for kind in kinds
                     },
                 )
@@ -304,58 +306,58 @@ class PlexMusicServer:
 
         return await self._async_run(get)
 
+    async def _async_tracks(
+        self,
+        library_keys: Sequence[str],
+        params: list[tuple[str, str]],
+        limit: int,
+        sort: str = "random",
+    ) -> list[Track]:
+        """Return up to `limit` tracks per library matching `params`."""
+
+        def tracks() -> list[Track]:
+            return [
+                _track_from_element(element)
+                for library_key in library_keys
+                for element in self._query_tracks(library_key, params, limit, sort)
+            ]
+
+        return await self._async_run(tracks)
+
     async def async_recent_tracks(
         self, library_keys: Sequence[str], limit: int
     ) -> list[Track]:
         """Return the most recently played tracks of the libraries, latest first."""
-
-        def recent() -> list[Track]:
-            tracks = [
-                _track_from_element(element)
-                for library_key in library_keys
-                for element in self._query_tracks(
-                    library_key,
-                    [("track.viewCount>>", "0")],
-                    limit,
-                    sort="lastViewedAt:desc",
-                )
-            ]
-            tracks.sort(key=lambda track: track.last_viewed_at or _EPOCH, reverse=True)
-            return tracks[:limit]
-
-        return await self._async_run(recent)
+        tracks = await self._async_tracks(
+            library_keys, [("track.viewCount>>", "0")], limit, "lastViewedAt:desc"
+        )
+        tracks.sort(key=lambda track: track.last_viewed_at or _EPOCH, reverse=True)
+        return tracks[:limit]
 
     async def async_artist_tracks(
         self, library_keys: Sequence[str], artist: str, limit: int
     ) -> list[Track]:
         """Return random tracks whose album artist is `artist` (exact, any case)."""
+        tracks = await self._async_tracks(
+            library_keys, [("artist.title=", artist)], limit
+        )
+        return tracks[:limit]
 
-        def by_artist() -> list[Track]:
-            return [
-                _track_from_element(element)
-                for library_key in library_keys
-                for element in self._query_tracks(
-                    library_key, [("artist.title=", artist)], limit
-                )
-            ][:limit]
-
-        return await self._async_run(by_artist)
+    async def async_tracks_by_artist(
+        self, library_keys: Sequence[str], artist_term: str, limit: int
+    ) -> list[Track]:
+        """Return tracks whose album artist contains `artist_term` (any case)."""
+        return await self._async_tracks(
+            library_keys, [("artist.title", artist_term)], limit, "titleSort"
+        )
 
     async def async_tracks_titled(
         self, library_keys: Sequence[str], title_term: str, limit: int
     ) -> list[Track]:
-        """Return tracks whose title contains `title_term` (Plex compares case-insensitively)."""
-
-        def titled() -> list[Track]:
-            return [
-                _track_from_element(element)
-                for library_key in library_keys
-                for element in self._query_tracks(
-                    library_key, [("track.title", title_term)], limit, sort="titleSort"
-                )
-            ]
-
-        return await self._async_run(titled)
+        """Return tracks whose title contains `title_term` (any case)."""
+        return await self._async_tracks(
+            library_keys, [("track.title", title_term)], limit, "titleSort"
+        )
 
     async def async_nearest(
         self, track_id: str, limit: int, max_distance: float
@@ -376,7 +378,13 @@ class PlexMusicServer:
         return await self._async_run(nearest)
 
     async def async_sonic_path(self, start: Track, end: Track) -> list[Track]:
-        """Return the path Plex computes from one track to another (both included)."""
+        """Return the path Plex computes from one track to another (both included).
+
+        Raises `SonicAnalysisUnavailableError` when either track is not analysed or
+        Plex answers with an error or no path.
+        """
+        if not (start.sonically_analyzed and end.sonically_analyzed):
+            raise SonicAnalysisUnavailableError("the tracks are not sonically analysed")
 
         def path() -> list[Track]:
             section = start.library_key
@@ -385,7 +393,11 @@ class PlexMusicServer:
                 container = self._plex.query(
                     f"/library/sections/{section}/computePath?{query}"
                 )
-            return [_track_from_element(e) for e in _track_elements(container)]
+            if not (
+                tracks := [_track_from_element(e) for e in _track_elements(container)]
+            ):
+                raise SonicAnalysisUnavailableError("Plex computed no path")
+            return tracks
 
         return await self._async_run(path)
 

@@ -17,7 +17,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import KIND_DAILY_FLOW
+from .const import KIND_DAILY_FLOW, LASTFM_KINDS
 from .data import HarmoniqConfigEntry
 from .engine.selection import RunStatus
 from .entity import HarmoniqPlaylistEntity
@@ -25,6 +25,8 @@ from .storage import PlaylistRun
 
 # Coordinator-driven: no entity polls.
 PARALLEL_UPDATES = 0
+# Missing tracks listed in the sensor's attributes; the action's response has all.
+MISSING_TRACKS_SHOWN = 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,15 @@ SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
         translation_key="window",
         value_fn=lambda run: run.window,
         kinds=frozenset({KIND_DAILY_FLOW}),
+    ),
+    HarmoniqSensorEntityDescription(
+        key="missing_tracks",
+        translation_key="missing_tracks",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="tracks",
+        value_fn=lambda run: len(run.missing),
+        attributes_fn=lambda run: {"tracks": list(run.missing[:MISSING_TRACKS_SHOWN])},
+        kinds=LASTFM_KINDS,
     ),
 )
 

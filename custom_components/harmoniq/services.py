@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 import voluptuous as vol
 
@@ -14,7 +16,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -22,15 +24,65 @@ from homeassistant.helpers import (
 )
 from homeassistant.util.json import JsonValueType
 
-from .const import DOMAIN, SERVICE_REFRESH_PLAYLIST
+from .const import (
+    CONF_LIBRARIES,
+    DOMAIN,
+    SERVICE_CREATE_SONIC_ADVENTURE,
+    SERVICE_REFRESH_PLAYLIST,
+    SERVICE_SET_TRACK_MATCH,
+)
 from .coordinator import PlaylistCoordinator
 from .data import HarmoniqConfigEntry
+from .engine.matching import match_track, title_search_term, track_key
+from .engine.models import Track
+from .issues import async_create_sonic_issue
+from .music_server import MusicServerError, SonicAnalysisUnavailableError
+from .playlists import PlaylistNameClashError, async_write_owned_playlist
 from .storage import PlaylistRun
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_ARTIST = "artist"
+ATTR_TITLE = "title"
+ATTR_TRACK = "track"
+ATTR_IGNORE = "ignore"
+ATTR_CLEAR = "clear"
+ATTR_NAME = "name"
+DEFAULT_ADVENTURE_NAME = "Sonic Adventure"
+# Title search candidates looked at when a track is given by artist and title.
+TITLE_CANDIDATES = 50
 
 REFRESH_PLAYLIST_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_ENTITY_ID): cv.entity_ids,
         vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+
+
+CREATE_SONIC_ADVENTURE_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Exclusive("from_track", "from"): cv.string,
+        vol.Exclusive("from_artist", "from"): cv.string,
+        vol.Optional("from_title"): cv.string,
+        vol.Exclusive("to_track", "to"): cv.string,
+        vol.Exclusive("to_artist", "to"): cv.string,
+        vol.Optional("to_title"): cv.string,
+        vol.Optional(ATTR_NAME, default=DEFAULT_ADVENTURE_NAME): vol.All(
+            cv.string, vol.Strip, vol.Length(min=1)
+        ),
+    }
+)
+
+
+SET_TRACK_MATCH_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_ARTIST): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Required(ATTR_TITLE): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Exclusive(ATTR_TRACK, "match"): cv.string,
+        vol.Exclusive(ATTR_IGNORE, "match"): cv.boolean,
+        vol.Exclusive(ATTR_CLEAR, "match"): cv.boolean,
     }
 )
 
@@ -45,6 +97,161 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=REFRESH_PLAYLIST_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_TRACK_MATCH,
+        _async_set_track_match,
+        schema=SET_TRACK_MATCH_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CREATE_SONIC_ADVENTURE,
+        _async_create_sonic_adventure,
+        schema=CREATE_SONIC_ADVENTURE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
+    """Write a one-off playlist along the sonic path Plex computes between two tracks."""
+    entry = _loaded_entry(call)
+    server = entry.runtime_data.server
+    title: str = call.data[ATTR_NAME]
+    try:
+        start = await _async_resolve_track(entry, call.data, "from")
+        end = await _async_resolve_track(entry, call.data, "to")
+        path = await server.async_sonic_path(start, end)
+        summary = (
+            f"Sonic Adventure by Harmoniq from “{start.artist} - {start.title}” to "
+            f"“{end.artist} - {end.title}”."
+        )
+        store = entry.runtime_data.store
+        info = await async_write_owned_playlist(
+            server,
+            store.adventures.get(title.casefold()),
+            title,
+            [track.id for track in path],
+            summary,
+        )
+    except SonicAnalysisUnavailableError as err:
+        async_create_sonic_issue(call.hass, entry)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="sonic_unavailable",
+            translation_placeholders={"server": entry.title},
+        ) from err
+    except PlaylistNameClashError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="playlist_name_taken",
+            translation_placeholders={"name": title},
+        ) from err
+    except MusicServerError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="plex_error",
+            translation_placeholders={"server": entry.title, "error": str(err)},
+        ) from err
+    store.adventures[title.casefold()] = info.id
+    store.async_schedule_save()
+    return {"playlist": title, "tracks": [_track_response(track) for track in path]}
+
+
+async def _async_set_track_match(call: ServiceCall) -> ServiceResponse:
+    """Fix how a Last.fm track maps to the library, for every Last.fm playlist."""
+    entry = _loaded_entry(call)
+    runtime = entry.runtime_data
+    artist: str = call.data[ATTR_ARTIST]
+    title: str = call.data[ATTR_TITLE]
+    key = track_key(artist, title)
+    match: JsonValueType
+    if call.data.get(ATTR_CLEAR):
+        runtime.store.matches.pop(key, None)
+        match = None
+    elif call.data.get(ATTR_IGNORE):
+        runtime.store.matches[key] = None
+        match = "ignored"
+    elif track_id := call.data.get(ATTR_TRACK):
+        try:
+            found = await runtime.server.async_get_tracks([track_id])
+        except MusicServerError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="plex_error",
+                translation_placeholders={"server": entry.title, "error": str(err)},
+            ) from err
+        if not found:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="track_not_found",
+                translation_placeholders={"track": track_id},
+            )
+        runtime.store.matches[key] = found[0].id
+        match = _track_response(found[0])
+    else:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="match_required"
+        )
+    runtime.store.async_schedule_save()
+    return {"artist": artist, "title": title, "match": match}
+
+
+def _track_response(track: Track) -> dict[str, JsonValueType]:
+    return {"artist": track.artist, "title": track.title, "album": track.album}
+
+
+def _loaded_entry(call: ServiceCall) -> HarmoniqConfigEntry:
+    """Return the targeted entry, or the only loaded one."""
+    entries: list[HarmoniqConfigEntry] = call.hass.config_entries.async_loaded_entries(
+        DOMAIN
+    )
+    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+        entries = [entry for entry in entries if entry.entry_id == entry_id]
+        if not entries:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"entry": entry_id},
+            )
+    if len(entries) != 1:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_playlists" if not entries else "entry_required",
+        )
+    return entries[0]
+
+
+async def _async_resolve_track(
+    entry: HarmoniqConfigEntry, data: Mapping[str, Any], side: str
+) -> Track:
+    """Find the `from` or `to` track, given by ratingKey or by artist and title."""
+    server = entry.runtime_data.server
+    if track_id := data.get(f"{side}_track"):
+        found = await server.async_get_tracks([track_id])
+        wanted = str(track_id)
+    elif (artist := data.get(f"{side}_artist")) and (
+        title := data.get(f"{side}_title")
+    ):
+        candidates = await server.async_tracks_titled(
+            entry.data[CONF_LIBRARIES], title_search_term(title), TITLE_CANDIDATES
+        )
+        match = match_track(artist, title, candidates)
+        found = [match] if match else []
+        wanted = f"{artist} - {title}"
+    else:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="track_required",
+            translation_placeholders={"side": side},
+        )
+    if not found:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="track_not_found",
+            translation_placeholders={"track": wanted},
+        )
+    return found[0]
 
 
 async def _async_refresh_playlist(call: ServiceCall) -> ServiceResponse:
@@ -65,12 +272,19 @@ def _run_response(
     coordinator: PlaylistCoordinator, run: PlaylistRun | None
 ) -> JsonValueType:
     if run is None:
-        return {"name": coordinator.title, "status": "failed", "reason": "unexpected_error", "tracks": []}
+        return {
+            "name": coordinator.title,
+            "status": "failed",
+            "reason": "unexpected_error",
+            "missing": [],
+            "tracks": [],
+        }
     return {
         "name": coordinator.title,
         "status": run.status.value,
         "reason": run.reason,
         "window": run.window,
+        "missing": list(run.missing),
         "tracks": [
             {"artist": track.artist, "title": track.title, "album": track.album}
             for track in run.tracks
@@ -98,7 +312,9 @@ def _targeted_coordinators(call: ServiceCall) -> list[PlaylistCoordinator]:
     entity_registry = er.async_get(hass)
     for entity_id in entity_ids:
         entity = entity_registry.async_get(entity_id)
-        subentry_id = entity.config_subentry_id if entity and entity.platform == DOMAIN else None
+        subentry_id = (
+            entity.config_subentry_id if entity and entity.platform == DOMAIN else None
+        )
         coordinator = _coordinator_for(subentry_id, loaded, entity_id)
         targeted[coordinator.subentry.subentry_id] = coordinator
     device_registry = dr.async_get(hass)

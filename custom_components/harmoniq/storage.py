@@ -74,20 +74,31 @@ class _StoredPlaylist(TypedDict):
     last_run: dict[str, Any] | None
 
 
+class _Stored(TypedDict):
+    playlists: dict[str, _StoredPlaylist]
+    adventures: dict[str, str]
+    matches: dict[str, str | None]
+
+
 @dataclass(slots=True)
 class HarmoniqStore:
-    """One store per config entry, holding every playlist's state by subentry id."""
+    """One store per config entry: each playlist's state, and owned one-off playlists."""
 
-    store: Store[dict[str, _StoredPlaylist]]
+    store: Store[_Stored]
     playlists: dict[str, PlaylistState] = field(default_factory=dict)
+    """Playlist states by subentry id."""
+    adventures: dict[str, str] = field(default_factory=dict)
+    """Sonic Adventure playlists Harmoniq created: casefolded title -> playlist id."""
+    matches: dict[str, str | None] = field(default_factory=dict)
+    """Manual matches of Last.fm tracks: track key -> track id, or None to ignore."""
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant, entry_id: str) -> HarmoniqStore:
         """Load the entry's store."""
-        store: Store[dict[str, _StoredPlaylist]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
+        store: Store[_Stored] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+        stored = await store.async_load() or _Stored(
+            playlists={}, adventures={}, matches={}
         )
-        stored = await store.async_load() or {}
         return cls(
             store,
             {
@@ -97,8 +108,10 @@ class HarmoniqStore:
                     if state["last_run"]
                     else None,
                 )
-                for subentry_id, state in stored.items()
+                for subentry_id, state in stored["playlists"].items()
             },
+            dict(stored["adventures"]),
+            dict(stored["matches"]),
         )
 
     def state(self, subentry_id: str) -> PlaylistState:
@@ -118,11 +131,15 @@ class HarmoniqStore:
         """Save now (on unload), replacing any pending delayed save."""
         await self.store.async_save(self._data())
 
-    def _data(self) -> dict[str, _StoredPlaylist]:
+    def _data(self) -> _Stored:
         return {
-            subentry_id: {
-                "playlist_id": state.playlist_id,
-                "last_run": state.last_run.as_dict() if state.last_run else None,
-            }
-            for subentry_id, state in self.playlists.items()
+            "playlists": {
+                subentry_id: {
+                    "playlist_id": state.playlist_id,
+                    "last_run": state.last_run.as_dict() if state.last_run else None,
+                }
+                for subentry_id, state in self.playlists.items()
+            },
+            "adventures": self.adventures,
+            "matches": self.matches,
         }

@@ -45,9 +45,7 @@ class DailyFlowSettings:
     """"flow" orders the chosen tracks so that neighbours sound alike."""
 
 
-def active_window(
-    windows: Sequence[TimeWindow], moment: datetime
-) -> TimeWindow | None:
+def active_window(windows: Sequence[TimeWindow], moment: datetime) -> TimeWindow | None:
     """Return the window at `moment`; in a gap between windows, the last one started.
 
     The playlist changes when a window starts and keeps that content until the
@@ -79,7 +77,9 @@ async def select_daily_flow(
     for step, query in relaxation_steps(strict):
         if step != STRICT_STEP:
             steps_taken.append(step)
-        batches.append(await source.async_search_tracks(settings.library_keys, query, now))
+        batches.append(
+            await source.async_search_tracks(settings.library_keys, query, now)
+        )
         chosen = spread_artists(
             merge_candidates(batches), settings.size, MAX_TRACKS_PER_ARTIST
         )

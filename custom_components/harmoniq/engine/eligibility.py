@@ -26,9 +26,17 @@ def is_eligible(track: Track, refinements: Refinements, now: datetime) -> bool:
     recently-played exclusion: both are unknown, not bad.
     """
     lowest = min_user_rating(refinements)
-    if lowest is not None and track.user_rating is not None and track.user_rating < lowest:
+    if (
+        lowest is not None
+        and track.user_rating is not None
+        and track.user_rating < lowest
+    ):
         return False
     cutoff = played_cutoff(refinements, now)
-    if cutoff is not None and track.last_viewed_at is not None and track.last_viewed_at > cutoff:
+    if (
+        cutoff is not None
+        and track.last_viewed_at is not None
+        and track.last_viewed_at > cutoff
+    ):
         return False
     return refinements.max_skips is None or track.skip_count <= refinements.max_skips

@@ -68,7 +68,9 @@ async def async_seed_track(source: SonicSource, settings: SonicFlowSettings) -> 
     elif settings.seed_mode == "track":
         tracks = await source.async_get_tracks([settings.seed])
     else:
-        tracks = await source.async_artist_tracks(settings.library_keys, settings.seed, 1)
+        tracks = await source.async_artist_tracks(
+            settings.library_keys, settings.seed, 1
+        )
     if not tracks:
         raise NoSeedError(settings.seed or settings.seed_mode)
     return tracks[0]
@@ -96,9 +98,7 @@ async def async_select_sonic_flow(
         current = trail[-1]
         previous_artist = chosen[-1].artist.casefold() if chosen else None
         limit = limits.setdefault(current.id, NEAREST_LIMIT)
-        neighbours = await source.async_nearest(
-            current.id, limit, NEAREST_MAX_DISTANCE
-        )
+        neighbours = await source.async_nearest(current.id, limit, NEAREST_MAX_DISTANCE)
         pick = next(
             (
                 track

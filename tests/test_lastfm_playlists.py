@@ -1,0 +1,268 @@
+"""Last.fm Top Tracks and Discovery playlists, end to end against both fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from itertools import pairwise
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.harmoniq.config_flow import starter_playlists
+from custom_components.harmoniq.const import (
+    CONF_LIBRARIES,
+    DOMAIN,
+    KIND_LASTFM_DISCOVERY,
+    KIND_LASTFM_TOP_TRACKS,
+    SERVICE_REFRESH_PLAYLIST,
+    SERVICE_SET_TRACK_MATCH,
+)
+from custom_components.harmoniq.coordinator import PlaylistCoordinator
+from tests.conftest import MUSIC_SECTION
+from tests.fakes.lastfm_server import FakeLastFmServer
+from tests.fakes.plex_library import FakeLibrary
+from tests.fakes.plex_server import FakePlexServer
+
+LASTFM_ONLY = [
+    subentry
+    for subentry in starter_playlists(
+        {CONF_LIBRARIES: [str(MUSIC_SECTION)], "api_key": "k", "username": "RJ"}
+    )
+    if subentry["data"]["kind"] in (KIND_LASTFM_TOP_TRACKS, KIND_LASTFM_DISCOVERY)
+]
+
+
+@pytest.fixture(autouse=True)
+def lastfm_data(
+    lastfm_server: FakeLastFmServer, plex_library: FakeLibrary
+) -> Generator[FakeLastFmServer]:
+    """Last.fm data about the fake library's artists; no waiting between calls.
+
+    The client's rate limit and backoff are tested in test_lastfm.py.
+    """
+    lastfm_server.populate_from_library(plex_library, seed=3)
+    with (
+        patch("custom_components.harmoniq.lastfm.RETRY_DELAYS", (0.01, 0.01)),
+        patch("custom_components.harmoniq.lastfm.MAX_CALLS_PER_SECOND", 1000),
+    ):
+        yield lastfm_server
+
+
+@pytest.fixture
+def playlist_subentries() -> list[ConfigSubentryData]:
+    """Only the two Last.fm playlists; Discovery seeded by 10 artists.
+
+    The fake knows 10 similar artists per artist, fewer than Last.fm does.
+    """
+    return [
+        subentry
+        | {"data": {**subentry["data"], "seed_artists": 10, "tracks_per_artist": 3}}
+        if subentry["data"]["kind"] == KIND_LASTFM_DISCOVERY
+        else subentry
+        for subentry in LASTFM_ONLY
+    ]
+
+
+async def _setup(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> dict[str, PlaylistCoordinator]:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return {c.generator.kind: c for c in entry.runtime_data.coordinators.values()}
+
+
+def _written(
+    server: FakePlexServer, library: FakeLibrary, title: str
+) -> list[tuple[str, str]]:
+    [playlist] = [p for p in server.playlists.values() if p.title == title]
+    return [
+        (track.original_title or track.artist.title, track.title)
+        for track in (library.track_by_key[key] for key in playlist.items)
+    ]
+
+
+async def test_top_tracks(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """The chart's first tracks that the library has, in chart order; the rest reported."""
+    coordinators = await _setup(hass, config_entry)
+    chart = lastfm_server.charts["global"]
+    written = _written(plex_server, plex_library, "Last.fm Top Tracks")
+    assert len(written) == 40
+    in_library = [pair for pair in chart if pair in lastfm_server.in_library]
+    assert written == in_library[:40]
+    considered = chart[: chart.index(written[-1]) + 1]
+    missing = [
+        f"{a} - {t}" for a, t in considered if (a, t) not in lastfm_server.in_library
+    ]
+    run = coordinators[KIND_LASTFM_TOP_TRACKS].data
+    assert run is not None
+    assert list(run.missing) == missing
+    state = hass.states.get("sensor.last_fm_top_tracks_missing_tracks")
+    assert state.state == str(len(missing))
+    assert state.attributes["tracks"] == missing[:20]
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        SERVICE_REFRESH_PLAYLIST,
+        {"entity_id": "sensor.last_fm_top_tracks_missing_tracks"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    [playlist] = response["playlists"]
+    assert playlist["missing"] == missing
+
+
+async def test_discovery_calls_and_cache(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Discovery leaves out the user's own top artists; a warm run makes few calls."""
+    coordinators = await _setup(hass, config_entry)
+    discovery = coordinators[KIND_LASTFM_DISCOVERY]
+    written = _written(plex_server, plex_library, "Last.fm Discovery")
+    assert len(written) == 40
+    known = {name for name, _plays in lastfm_server.top_artists["rj"][:20]}
+    assert not known & {artist for artist, _title in written}
+    artists = [artist for artist, _title in written]
+    assert all(a != b for a, b in pairwise(artists))
+    cold = len(lastfm_server.calls()) - len(lastfm_server.calls("chart.getTopTracks"))
+    assert cold <= 60
+
+    lastfm_server.requests.clear()
+    run = await discovery.async_run()
+    assert run is not None
+    assert run.status == "ok"
+    assert len(lastfm_server.requests) <= 5
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "reason"),
+    [
+        (29, 429, "lastfm_unavailable"),
+        (11, 200, "lastfm_unavailable"),
+        (16, 503, "lastfm_unavailable"),
+        (8, 200, "lastfm_unavailable"),
+    ],
+)
+async def test_transient_lastfm_errors(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+    code: int,
+    status: int,
+    reason: str,
+) -> None:
+    """Retried, then reported; the playlist keeps its tracks; a retry that works heals."""
+    coordinators = await _setup(hass, config_entry)
+    top = coordinators[KIND_LASTFM_TOP_TRACKS]
+    top.data = None  # no cache: make the next run ask Last.fm again
+    assert lastfm_server  # the cache is keyed by call: clear it to force calls
+    assert config_entry.runtime_data.lastfm is not None
+    assert config_entry.runtime_data.lastfm.cache is not None
+    config_entry.runtime_data.lastfm.cache.clear()
+
+    lastfm_server.inject_error(code, status=status)
+    run = await top.async_run()
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", reason)
+    assert len(lastfm_server.calls("chart.getTopTracks")) > 2  # first call and retries
+
+    lastfm_server.clear_faults()
+    lastfm_server.inject_error(code, status=status, times=1)
+    run = await top.async_run()
+    assert run is not None
+    assert run.status == "ok"
+
+
+async def test_invalid_key_stops_lastfm_playlists(
+    hass: HomeAssistant,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Error 10/26: a repair issue, and no more Last.fm calls until reconfigured."""
+    lastfm_server.inject_error(26)
+    coordinators = await _setup(hass, config_entry)
+    for coordinator in coordinators.values():
+        assert coordinator.data is not None
+        assert coordinator.data.reason == "lastfm_invalid_key"
+    issue_id = f"lastfm_invalid_key_{config_entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    calls = len(lastfm_server.requests)
+    await coordinators[KIND_LASTFM_TOP_TRACKS].async_run()
+    assert len(lastfm_server.requests) == calls
+
+    lastfm_server.clear_faults()
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_manual_matches(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A missing track can be matched by hand or ignored; the choice sticks."""
+    coordinators = await _setup(hass, config_entry)
+    top = coordinators[KIND_LASTFM_TOP_TRACKS]
+    assert top.data is not None
+    first_missing = top.data.missing[0]
+    artist, title = first_missing.split(" - ", 1)
+    stand_in = plex_library.tracks[5]
+
+    async def set_match(**data: Any) -> dict[str, Any]:
+        response = await hass.services.async_call(
+            DOMAIN,
+            SERVICE_SET_TRACK_MATCH,
+            {"artist": artist, "title": title, **data},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        return dict(response)
+
+    response = await set_match(track=str(stand_in.rating_key))
+    assert response["match"]["title"] == stand_in.title
+    run = await top.async_run()
+    assert run is not None
+    assert first_missing not in run.missing
+    [playlist] = [
+        p for p in plex_server.playlists.values() if p.title == "Last.fm Top Tracks"
+    ]
+    assert stand_in.rating_key in playlist.items
+
+    await set_match(ignore=True)
+    run = await top.async_run()
+    assert run is not None
+    assert first_missing not in run.missing
+    assert stand_in.rating_key not in playlist.items
+
+    await set_match(clear=True)
+    run = await top.async_run()
+    assert run is not None
+    assert first_missing in run.missing
+
+    with pytest.raises(ServiceValidationError) as err:
+        await set_match(track="987654321")
+    assert err.value.translation_key == "track_not_found"
