@@ -6,6 +6,8 @@ few milliseconds of latency per request, then measures, for each library size:
 * Harmoniq: one Daily Flow selection through the real Plex adapter (plexapi in Home
   Assistant's executor): wall time, Plex requests, bytes received, peak memory
   (tracemalloc, in a second pass); then the playlist writes, counted separately.
+* Last.fm Discovery (40 tracks) against a fake Last.fm built from the same library:
+  Last.fm calls with a cold and a warm cache, Plex requests, wall time.
 * Sonic Flow: a 40-track flow from the last played track (one `/nearest` per step).
 * Baseline: what a simple script does: list every track of the section with plexapi
   (`searchTracks()`, 100 per page) and filter in Python. It reads the listing's raw
@@ -30,6 +32,7 @@ import time
 import tracemalloc
 from typing import Any
 
+import aiohttp
 from plexapi.server import PlexServer
 import requests
 
@@ -38,6 +41,8 @@ from homeassistant.core import HomeAssistant
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from custom_components.harmoniq import lastfm
+from custom_components.harmoniq.const import CONF_LIBRARIES, CONF_SIZE
 from custom_components.harmoniq.engine.daily_flow import (
     DailyFlowSettings,
     select_daily_flow,
@@ -49,13 +54,18 @@ from custom_components.harmoniq.engine.sonic import (
     async_select_sonic_flow,
 )
 from custom_components.harmoniq.engine.windows import DEFAULT_TIME_WINDOWS
+from custom_components.harmoniq.generators import LastFmDiscoveryGenerator
+from custom_components.harmoniq.lastfm import LastFmCache, LastFmClient
 from custom_components.harmoniq.music_server import RequestStats
 from custom_components.harmoniq.plex import (
     PlexMusicServer,
     _track_from_element,
 )
+from tests.fakes.lastfm_server import FakeLastFmServer
+from tests.fakes.plex_library import generate_library
 
 TOKEN = "bench-token"
+LASTFM_KEY = "b" * 32
 SECTION = "3"
 SIZE = 40
 REFINEMENTS = Refinements(min_stars=3, exclude_played_days=14, max_skips=2)
@@ -116,6 +126,41 @@ async def measure_sonic_flow(hass: HomeAssistant, url: str) -> dict[str, Any]:
         "bytes": stats.bytes_received,
         "tracks": len(generation.tracks),
     }
+
+
+async def measure_discovery(
+    hass: HomeAssistant, url: str, tracks: int
+) -> dict[str, Any]:
+    """Generate a 40-track Last.fm Discovery twice (cold, then warm cache)."""
+    lastfm_server = FakeLastFmServer(api_keys={LASTFM_KEY})
+    lastfm_server.populate_from_library(generate_library(tracks, seed=1), seed=3)
+    await lastfm_server.start()
+    lastfm.API_URL = lastfm_server.url
+    server = await PlexMusicServer.async_connect(hass, url, TOKEN, True)
+    figures: dict[str, Any] = {}
+    async with aiohttp.ClientSession() as session:
+        client = LastFmClient(session, LASTFM_KEY, cache=LastFmCache())
+        generator = LastFmDiscoveryGenerator(
+            server,
+            client,
+            username="rj",
+            overrides={},
+            data={CONF_SIZE: SIZE, CONF_LIBRARIES: [SECTION]},
+            entry_libraries=[SECTION],
+        )
+        for run in ("cold", "warm"):
+            calls, before = client.calls_made, server.stats
+            started = time.perf_counter()
+            generation = await generator.async_generate(datetime.now(UTC).astimezone())
+            figures[run] = {
+                "seconds": time.perf_counter() - started,
+                "lastfm_calls": client.calls_made - calls,
+                "plex_requests": delta(before, server.stats).requests,
+                "tracks": len(generation.tracks),
+            }
+    await server.async_close()
+    await lastfm_server.stop()
+    return figures
 
 
 async def measure_harmoniq(hass: HomeAssistant, url: str) -> dict[str, Any]:
@@ -214,6 +259,7 @@ async def run(sizes: list[int], latency_ms: float) -> None:
             try:
                 ours = await measure_harmoniq(hass, url)
                 sonic = await measure_sonic_flow(hass, url)
+                discovery = await measure_discovery(hass, url, tracks)
                 baseline = await hass.async_add_executor_job(measure_baseline, url)
             finally:
                 process.terminate()
@@ -232,6 +278,13 @@ async def run(sizes: list[int], latency_ms: float) -> None:
                 f"  sonic flow {sonic['seconds']:>9.2f} s {sonic['requests']:>8} req "
                 f"{sonic['bytes'] / 1e6:>9.2f} MB recv  ({sonic['tracks']} tracks)"
             )
+            for run in ("cold", "warm"):
+                figures = discovery[run]
+                print(
+                    f"  discovery  {run:<5} {figures['seconds']:>6.2f} s "
+                    f"{figures['lastfm_calls']:>4} Last.fm calls "
+                    f"{figures['plex_requests']:>5} Plex req  ({figures['tracks']} tracks)"
+                )
             for label in ("create", "replace"):
                 stats: RequestStats = ours[label]
                 print(

@@ -34,6 +34,20 @@ async def test_setup_and_unload(
     assert entry.state is ConfigEntryState.NOT_LOADED
 
 
+async def test_remove_entry_forgets_its_stores(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Deleting the entry deletes what Harmoniq stored for it."""
+    entry_id = init_integration.entry_id
+    assert await hass.config_entries.async_unload(entry_id)
+    assert f"harmoniq.{entry_id}" in hass_storage
+    await hass.config_entries.async_remove(entry_id)
+    await hass.async_block_till_done()
+    assert not [key for key in hass_storage if key.startswith(f"harmoniq.{entry_id}")]
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -173,11 +173,10 @@ async def test_transient_lastfm_errors(
     """Retried, then reported; the playlist keeps its tracks; a retry that works heals."""
     coordinators = await _setup(hass, config_entry)
     top = coordinators[KIND_LASTFM_TOP_TRACKS]
-    top.data = None  # no cache: make the next run ask Last.fm again
-    assert lastfm_server  # the cache is keyed by call: clear it to force calls
-    assert config_entry.runtime_data.lastfm is not None
-    assert config_entry.runtime_data.lastfm.cache is not None
-    config_entry.runtime_data.lastfm.cache.clear()
+    client = config_entry.runtime_data.lastfm
+    assert client is not None
+    assert client.cache is not None
+    client.cache.clear()  # the chart is cached: make the next run ask Last.fm again
 
     lastfm_server.inject_error(code, status=status)
     run = await top.async_run()
@@ -192,13 +191,16 @@ async def test_transient_lastfm_errors(
     assert run.status == "ok"
 
 
+@pytest.mark.parametrize(("code", "status"), [(10, 403), (26, 200)])
 async def test_invalid_key_stops_lastfm_playlists(
     hass: HomeAssistant,
     lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
+    code: int,
+    status: int,
 ) -> None:
     """Error 10/26: a repair issue, and no more Last.fm calls until reconfigured."""
-    lastfm_server.inject_error(26)
+    lastfm_server.inject_error(code, status=status)
     coordinators = await _setup(hass, config_entry)
     for coordinator in coordinators.values():
         assert coordinator.data is not None
@@ -214,6 +216,28 @@ async def test_invalid_key_stops_lastfm_playlists(
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_unknown_lastfm_user(
+    hass: HomeAssistant,
+    lastfm_server: FakeLastFmServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A username Last.fm no longer knows (error 6) fails Discovery with its reason."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        unique_id=config_entry.unique_id,
+        data={**config_entry.data, "username": "gone"},
+        subentries_data=LASTFM_ONLY,
+    )
+    coordinators = await _setup(hass, entry)
+    run = coordinators[KIND_LASTFM_DISCOVERY].data
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "lastfm_user_not_found")
+    top = coordinators[KIND_LASTFM_TOP_TRACKS].data
+    assert top is not None
+    assert top.status == "ok"
 
 
 async def test_manual_matches(

@@ -114,13 +114,23 @@ async def _async_reload_on_change(
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
+async def async_remove_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> None:
+    """Forget what Harmoniq stored for a deleted entry; Plex keeps the playlists."""
+    await HarmoniqStore.async_remove(hass, entry.entry_id)
+    await _lastfm_cache_store(hass, entry).async_remove()
+
+
+def _lastfm_cache_store(
+    hass: HomeAssistant, entry: HarmoniqConfigEntry
+) -> Store[dict[str, Any]]:
+    return Store(hass, LASTFM_CACHE_VERSION, f"{DOMAIN}.{entry.entry_id}.lastfm_cache")
+
+
 async def _async_load_lastfm_cache(
     hass: HomeAssistant, entry: HarmoniqConfigEntry
 ) -> LastFmCache:
     """Load the entry's Last.fm answers cache; it saves itself when it changes."""
-    store: Store[dict[str, Any]] = Store(
-        hass, LASTFM_CACHE_VERSION, f"{DOMAIN}.{entry.entry_id}.lastfm_cache"
-    )
+    store = _lastfm_cache_store(hass, entry)
     cache = LastFmCache.from_export(await store.async_load())
 
     @callback

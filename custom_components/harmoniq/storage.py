@@ -114,6 +114,13 @@ class HarmoniqStore:
             dict(stored["matches"]),
         )
 
+    @staticmethod
+    async def async_remove(hass: HomeAssistant, entry_id: str) -> None:
+        """Delete an entry's store."""
+        await Store[_Stored](
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
+        ).async_remove()
+
     def state(self, subentry_id: str) -> PlaylistState:
         """Return (creating it if needed) the state of one playlist."""
         return self.playlists.setdefault(subentry_id, PlaylistState())
