@@ -86,6 +86,14 @@ async def test_full_flow(hass: HomeAssistant, plex_server: FakePlexServer) -> No
         CONF_API_KEY: LASTFM_API_KEY,
         CONF_USERNAME: "RJ",  # Last.fm's canonical spelling
     }
+    assert [
+        (subentry.title, subentry.data["kind"])
+        for subentry in result["result"].subentries.values()
+    ] == [
+        ("Daily Flow", "daily_flow"),
+        ("Last.fm Top Tracks", "lastfm_top_tracks"),
+        ("Last.fm Discovery", "lastfm_recommendations"),
+    ]
 
 
 async def test_flow_without_lastfm(
@@ -104,6 +112,7 @@ async def test_flow_without_lastfm(
     assert CONF_API_KEY not in result["data"]
     assert CONF_USERNAME not in result["data"]
     assert lastfm_server.requests == []
+    assert [s.title for s in result["result"].subentries.values()] == ["Daily Flow"]
 
 
 async def test_flow_lastfm_key_only(
@@ -124,6 +133,10 @@ async def test_flow_lastfm_key_only(
     assert result["data"][CONF_API_KEY] == LASTFM_API_KEY
     assert CONF_USERNAME not in result["data"]
     assert [call["method"] for call in lastfm_server.requests] == ["chart.getTopTracks"]
+    assert [s.title for s in result["result"].subentries.values()] == [
+        "Daily Flow",
+        "Last.fm Top Tracks",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from custom_components.harmoniq.const import (
     SUBENTRY_TYPE_PLAYLIST,
 )
 from tests.conftest import MUSIC_SECTION
+from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
 
 pytestmark = pytest.mark.usefixtures("lastfm_server")
@@ -204,3 +205,126 @@ async def test_add_playlist_needs_a_loaded_entry(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
+
+
+async def _start_kind(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": kind}
+    )
+    assert result["step_id"] == kind
+    return dict(result)
+
+
+COMMON = {
+    CONF_SIZE: 30.0,
+    CONF_REFRESH_INTERVAL: 60.0,
+    CONF_LIBRARIES: [str(MUSIC_SECTION)],
+}
+
+
+@pytest.mark.parametrize(
+    ("seed_mode", "seed", "error"),
+    [
+        ("artist", "Nobody At All", {"seed": "unknown_artist"}),
+        ("track", "987654321", {"seed": "unknown_track"}),
+        ("artist", "", {"seed": "seed_required"}),
+    ],
+)
+async def test_add_sonic_flow(
+    hass: HomeAssistant,
+    plex_library: FakeLibrary,
+    init_integration: MockConfigEntry,
+    seed_mode: str,
+    seed: str,
+    error: dict[str, str],
+) -> None:
+    """A Sonic Flow's seed is checked against the library; a real one saves."""
+    result = await _start_kind(hass, init_integration, "sonic_flow")
+    form = {CONF_NAME: "Flow", **COMMON, "seed_mode": seed_mode, "min_stars": 0.0,
+            "exclude_played_days": 0.0}  # fmt: skip
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], form | {"seed": seed}
+    )
+    assert result["errors"] == error
+
+    valid = (
+        plex_library.artists[0].title
+        if seed_mode == "artist"
+        else str(plex_library.tracks[0].rating_key)
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], form | {"seed": valid}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["kind"] == "sonic_flow"
+    assert (result["data"]["seed_mode"], result["data"]["seed"]) == (seed_mode, valid)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_add_lastfm_playlists(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The Last.fm kinds are offered with a Last.fm account and keep their settings."""
+    result = await _start_kind(hass, init_integration, "lastfm_top_tracks")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "German Chart", **COMMON, "country": " Germany "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        "kind": "lastfm_top_tracks",
+        "country": "Germany",
+        CONF_SIZE: 30,
+        CONF_REFRESH_INTERVAL: 60,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+    }
+    await hass.async_block_till_done(wait_background_tasks=True)  # reload with it
+
+    result = await _start_kind(hass, init_integration, "lastfm_recommendations")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "Fresh Finds",
+            **COMMON,
+            "period": "1month",
+            "seed_artists": 3.0,
+            "similar_artists": 8.0,
+            "tracks_per_artist": 1.0,
+            "include_known_artists": True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["kind"] == "lastfm_recommendations"
+    assert (
+        result["data"]["seed_artists"],
+        result["data"]["include_known_artists"],
+    ) == (
+        3,
+        True,
+    )
+
+
+async def test_lastfm_kinds_need_an_account(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Without Last.fm, only the library kinds are offered."""
+    entry = MockConfigEntry(
+        domain=config_entry.domain,
+        title=config_entry.title,
+        unique_id=config_entry.unique_id,
+        data={
+            k: v
+            for k, v in config_entry.data.items()
+            if k not in ("api_key", "username")
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
+    )
+    assert result["menu_options"] == ["daily_flow", "sonic_flow"]
