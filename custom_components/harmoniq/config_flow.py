@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -468,29 +468,54 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Ask for the chart: global, or a country's."""
-        if (aborted := await self._async_read_server()) is not None:
-            return aborted
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = self._common_errors(user_input)
-            if not errors:
-                return self._async_finish(
-                    user_input,
-                    {
-                        CONF_KIND: KIND_LASTFM_TOP_TRACKS,
-                        CONF_COUNTRY: str(user_input.get(CONF_COUNTRY, "")).strip(),
-                    },
-                )
-        schema = {
-            **self._common_fields(KIND_LABELS[KIND_LASTFM_TOP_TRACKS]),
-            vol.Optional(CONF_COUNTRY): TextSelector(),
-        }
-        return self._async_show(KIND_LASTFM_TOP_TRACKS, schema, user_input, errors, {})
+        return await self._async_step_without_checks(
+            KIND_LASTFM_TOP_TRACKS,
+            user_input,
+            {vol.Optional(CONF_COUNTRY): TextSelector()},
+            lambda data: {CONF_COUNTRY: str(data.get(CONF_COUNTRY, "")).strip()},
+        )
 
     async def async_step_lastfm_recommendations(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Ask how to discover: period, seed artists, similar artists, tracks each."""
+        return await self._async_step_without_checks(
+            KIND_LASTFM_DISCOVERY,
+            user_input,
+            {
+                vol.Required(CONF_PERIOD, default=DEFAULT_PERIOD): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(PERIODS), translation_key=CONF_PERIOD
+                    )
+                ),
+                vol.Required(CONF_SEED_ARTISTS, default=DEFAULT_SEED_ARTISTS): _count(
+                    1, 20
+                ),
+                vol.Required(
+                    CONF_SIMILAR_ARTISTS, default=DEFAULT_SIMILAR_ARTISTS
+                ): _count(1, 50),
+                vol.Required(
+                    CONF_TRACKS_PER_ARTIST, default=DEFAULT_TRACKS_PER_ARTIST
+                ): _count(1, 10),
+                vol.Required(CONF_INCLUDE_KNOWN_ARTISTS, default=False): bool,
+            },
+            lambda data: {
+                CONF_PERIOD: data[CONF_PERIOD],
+                CONF_SEED_ARTISTS: int(data[CONF_SEED_ARTISTS]),
+                CONF_SIMILAR_ARTISTS: int(data[CONF_SIMILAR_ARTISTS]),
+                CONF_TRACKS_PER_ARTIST: int(data[CONF_TRACKS_PER_ARTIST]),
+                CONF_INCLUDE_KNOWN_ARTISTS: data[CONF_INCLUDE_KNOWN_ARTISTS],
+            },
+        )
+
+    async def _async_step_without_checks(
+        self,
+        kind: str,
+        user_input: dict[str, Any] | None,
+        fields: dict[vol.Marker, Any],
+        kind_data: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> SubentryFlowResult:
+        """Show and save a kind whose own fields need no checks beyond the common ones."""
         if (aborted := await self._async_read_server()) is not None:
             return aborted
         errors: dict[str, str] = {}
@@ -498,35 +523,10 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             errors = self._common_errors(user_input)
             if not errors:
                 return self._async_finish(
-                    user_input,
-                    {
-                        CONF_KIND: KIND_LASTFM_DISCOVERY,
-                        CONF_PERIOD: user_input[CONF_PERIOD],
-                        CONF_SEED_ARTISTS: int(user_input[CONF_SEED_ARTISTS]),
-                        CONF_SIMILAR_ARTISTS: int(user_input[CONF_SIMILAR_ARTISTS]),
-                        CONF_TRACKS_PER_ARTIST: int(user_input[CONF_TRACKS_PER_ARTIST]),
-                        CONF_INCLUDE_KNOWN_ARTISTS: user_input[
-                            CONF_INCLUDE_KNOWN_ARTISTS
-                        ],
-                    },
+                    user_input, {CONF_KIND: kind, **kind_data(user_input)}
                 )
-        schema = {
-            **self._common_fields(KIND_LABELS[KIND_LASTFM_DISCOVERY]),
-            vol.Required(CONF_PERIOD, default=DEFAULT_PERIOD): SelectSelector(
-                SelectSelectorConfig(options=list(PERIODS), translation_key=CONF_PERIOD)
-            ),
-            vol.Required(CONF_SEED_ARTISTS, default=DEFAULT_SEED_ARTISTS): _count(
-                1, 20
-            ),
-            vol.Required(CONF_SIMILAR_ARTISTS, default=DEFAULT_SIMILAR_ARTISTS): _count(
-                1, 50
-            ),
-            vol.Required(
-                CONF_TRACKS_PER_ARTIST, default=DEFAULT_TRACKS_PER_ARTIST
-            ): _count(1, 10),
-            vol.Required(CONF_INCLUDE_KNOWN_ARTISTS, default=False): bool,
-        }
-        return self._async_show(KIND_LASTFM_DISCOVERY, schema, user_input, errors, {})
+        schema = {**self._common_fields(KIND_LABELS[kind]), **fields}
+        return self._async_show(kind, schema, user_input, errors, {})
 
     async def async_step_daily_flow(
         self, user_input: dict[str, Any] | None = None
