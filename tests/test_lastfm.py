@@ -220,8 +220,7 @@ async def test_unknown_artist_is_empty(
     """An unknown artist (HTTP 200 + error 6) is an empty answer, not an error."""
     assert await client.async_similar_artists("No Such Band", 10) == []
     assert await client.async_artist_top_tracks("No Such Band", 10) == []
-    assert await client.async_similar_tracks("No Such Band", "No Song", 10) == []
-    assert client.calls_made == 3
+    assert client.calls_made == 2
     lastfm_server.similar["Loner"] = []
     assert await client.async_similar_artists("Loner", 10) == []
 
@@ -251,23 +250,6 @@ async def test_artist_top_tracks(
     assert [c["page"] for c in lastfm_server.calls()] == ["1", "2"]
 
 
-async def test_similar_tracks(
-    client: LastFmClient, lastfm_server: FakeLastFmServer
-) -> None:
-    """track.getSimilar has JSON numbers instead of strings."""
-    lastfm_server.similar_tracks[("disturbed", "stricken")] = [
-        ("Disturbed", "Down With the Sickness", 1.0),
-        ("Korn", "Freak on a Leash", 0.976467),
-    ]
-    tracks = await client.async_similar_tracks("Disturbed", "Stricken", 5)
-    assert [(t.artist, t.title, t.match) for t in tracks] == [
-        ("Disturbed", "Down With the Sickness", 1.0),
-        ("Korn", "Freak on a Leash", 0.976467),
-    ]
-    assert tracks[0].playcount > 0
-    assert tracks[0].mbid is not None
-
-
 async def test_single_item_as_object(
     client: LastFmClient, lastfm_server: FakeLastFmServer
 ) -> None:
@@ -277,7 +259,6 @@ async def test_single_item_as_object(
     lastfm_server.similar["Solo"] = [("Duo", 0.5)]
     lastfm_server.top_tracks["Solo"] = ["Only"]
     lastfm_server.top_artists["rj"] = [("Solo", 5)]
-    lastfm_server.similar_tracks[("solo", "only")] = [("Duo", "Pair", 0.4)]
     async with client._session.get(
         lastfm_server.url,
         params={
@@ -297,9 +278,6 @@ async def test_single_item_as_object(
     assert [
         a.name for a in await client.async_user_top_artists("rj", "overall", 5)
     ] == ["Solo"]
-    assert [t.title for t in await client.async_similar_tracks("Solo", "Only", 5)] == [
-        "Pair"
-    ]
 
 
 async def test_drop_mbids(
@@ -334,7 +312,7 @@ def test_parse_odd_shapes() -> None:
                 "playcount": 12,
                 "mbid": " ",
             },
-            {"name": "B", "artist": "Y", "listeners": "1,234", "match": "0.5"},
+            {"name": "B", "artist": "Y", "listeners": "1,234"},
             {"name": "", "artist": "Z"},
             {"artist": {"name": "Z"}},
             {"name": "C", "artist": {"name": "W"}, "playcount": "n/a", "mbid": None},
@@ -347,7 +325,6 @@ def test_parse_odd_shapes() -> None:
             "playcount": 12,
             "listeners": 0,
             "mbid": None,
-            "match": 0.0,
         },
         {
             "artist": "Y",
@@ -355,7 +332,6 @@ def test_parse_odd_shapes() -> None:
             "playcount": 0,
             "listeners": 1234,
             "mbid": None,
-            "match": 0.5,
         },
         {
             "artist": "W",
@@ -363,7 +339,6 @@ def test_parse_odd_shapes() -> None:
             "playcount": 0,
             "listeners": 0,
             "mbid": None,
-            "match": 0.0,
         },
     ]
     assert _artists(
@@ -547,7 +522,6 @@ async def test_cache_hit_makes_no_call(
         client.async_geo_top_tracks("Germany", 5),
         client.async_user_top_artists("rj", "overall", 5),
         client.async_artist_top_tracks("U2", 5),
-        client.async_similar_tracks("U2", "One", 5),
     ):
         await method
     made = client.calls_made
@@ -555,7 +529,6 @@ async def test_cache_hit_makes_no_call(
     await client.async_geo_top_tracks("GERMANY", 5)
     await client.async_user_top_artists("RJ", "overall", 5)
     await client.async_artist_top_tracks("u2", 5)
-    await client.async_similar_tracks("u2", "one", 5)
     assert client.calls_made == made
 
 

@@ -56,7 +56,6 @@ SECONDS_PER_DAY: Final = 24 * SECONDS_PER_HOUR
 CACHE_TTL: Final[Mapping[str, float]] = {
     "artist.getsimilar": 7 * SECONDS_PER_DAY,
     "artist.gettoptracks": 7 * SECONDS_PER_DAY,
-    "track.getsimilar": 7 * SECONDS_PER_DAY,
     "user.gettopartists": SECONDS_PER_DAY,
     "chart.gettoptracks": 3 * SECONDS_PER_HOUR,
     "geo.gettoptracks": 3 * SECONDS_PER_HOUR,
@@ -104,7 +103,7 @@ class LastFmTrack:
     """A track in a Last.fm answer, with the names Last.fm returned.
 
     `playcount`/`listeners` are 0 when the method does not give them (geo charts have
-    no playcount); `match` (0-1) is set by similarity methods only.
+    no playcount).
     """
 
     artist: str
@@ -112,7 +111,6 @@ class LastFmTrack:
     playcount: int
     listeners: int
     mbid: str | None
-    match: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,40 +642,6 @@ class LastFmClient:
             )
         )
 
-    async def async_similar_tracks(
-        self, artist: str, track: str, limit: int = 50
-    ) -> list[LastFmTrack]:
-        """Return tracks similar to one track, most similar first (track.getSimilar).
-
-        An unknown track gives an empty list (Last.fm answers one, not an error).
-        """
-        _check_limit(limit)
-        if not artist.strip() or not track.strip():
-            raise ValueError("artist and track are required")
-
-        async def fetch() -> list[dict[str, Any]]:
-            reply = await self._async_call(
-                "track.getSimilar",
-                {
-                    "artist": artist.strip(),
-                    "track": track.strip(),
-                    "autocorrect": "1",
-                    "limit": str(limit),
-                },
-            )
-            root = reply.body.get("similartracks")
-            if "error" in reply.body or not isinstance(root, dict):
-                return []
-            return _tracks(_as_list(root.get("track")))[:limit]
-
-        return _to_tracks(
-            await self._async_cached(
-                "track.getSimilar",
-                {"artist": artist, "track": track, "limit": limit},
-                fetch,
-            )
-        )
-
 
 # --------------------------------------------------------------------------- parsing
 
@@ -757,7 +721,6 @@ def _tracks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "playcount": _int(item.get("playcount")),
                 "listeners": _int(item.get("listeners")),
                 "mbid": _mbid(item.get("mbid")),
-                "match": _float(item.get("match")),
             }
         )
     return tracks
@@ -789,7 +752,6 @@ def _to_tracks(data: list[dict[str, Any]]) -> list[LastFmTrack]:
             playcount=int(item.get("playcount") or 0),
             listeners=int(item.get("listeners") or 0),
             mbid=item.get("mbid") or None,
-            match=float(item.get("match") or 0.0),
         )
         for item in data
     ]
