@@ -472,3 +472,22 @@ async def test_event_after_every_run(
             "window": "Morning chill",
         },
     ]
+
+
+async def test_tag_lists_are_reused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A run soon after another reads no tag list again: only the search goes out."""
+    freezer.move_to(MORNING)
+    coordinator = await _setup(hass, config_entry)
+    plex_server.clear_requests()
+    await coordinator.async_run()
+    selection = [
+        request.path
+        for request in plex_server.requests
+        if request.path.startswith(f"/library/sections/{MUSIC_SECTION}/")
+    ]
+    assert selection == [f"/library/sections/{MUSIC_SECTION}/all"]

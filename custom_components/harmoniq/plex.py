@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 import math
 import re
+import time
 from typing import Any, Final
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element, ParseError
@@ -47,6 +48,8 @@ from .music_server import (
 _STATUS_PATTERN = re.compile(r"^\((\d{3})\)")
 _EPOCH = datetime.fromtimestamp(0, UTC)
 TRACK_TYPE: Final = 10
+# Seconds a section's tag list (name -> id) is reused by selections.
+TAG_LIST_TTL: Final = 3600
 # Plex type codes of the levels a tag can live on.
 _LEVEL_TYPES: Final = {"track": 10, "album": 9, "artist": 8}
 # Where each kind of tag lives in Plex (section filter description, plex-api.md §4.4).
@@ -130,6 +133,8 @@ class PlexMusicServer:
         self._hass = hass
         self._plex = plex
         self._session = session
+        self._tag_lists: dict[tuple[str, str, str], tuple[float, dict[str, str]]] = {}
+        """(library, tag kind, level) -> (expiry on the monotonic clock, name -> id)."""
         self.info = ServerInfo(
             unique_id=plex.machineIdentifier,
             name=plex.friendlyName,
@@ -183,7 +188,7 @@ class PlexMusicServer:
             names: dict[str, dict[str, str]] = {kind: {} for kind in _TAG_LEVELS}
             for library_key in library_keys:
                 for (kind, _level), ids in self._tag_ids(
-                    library_key, _TAG_LEVELS
+                    library_key, _TAG_LEVELS, fresh=True
                 ).items():
                     for name in ids:
                         names[kind].setdefault(name.casefold(), name)
@@ -246,20 +251,38 @@ class PlexMusicServer:
         return await self._async_run(search)
 
     def _tag_ids(
-        self, library_key: str, levels_by_kind: dict[str, tuple[str, ...]]
+        self,
+        library_key: str,
+        levels_by_kind: dict[str, tuple[str, ...]],
+        *,
+        fresh: bool = False,
     ) -> TagIds:
-        """Read the tag lists (name -> id) of one section, one request per list."""
+        """Return tag lists (name -> id) of one section: one request per list.
+
+        Selections reuse lists read in the last `TAG_LIST_TTL` seconds; `fresh`
+        reads them again (the playlist form, which shows them to the user).
+        """
         tag_ids: TagIds = {}
+        now = time.monotonic()
         for kind, levels in levels_by_kind.items():
             for level in levels:
-                container = self._plex.query(
-                    f"/library/sections/{library_key}/{kind}?type={_LEVEL_TYPES[level]}"
-                )
-                tag_ids[kind, level] = {
-                    element.attrib["title"]: element.attrib["key"]
-                    for element in container
-                    if element.attrib.get("title") and element.attrib.get("key")
-                }
+                cache_key = (library_key, kind, level)
+                cached = self._tag_lists.get(cache_key)
+                if fresh or cached is None or cached[0] <= now:
+                    container = self._plex.query(
+                        f"/library/sections/{library_key}/{kind}"
+                        f"?type={_LEVEL_TYPES[level]}"
+                    )
+                    cached = (
+                        now + TAG_LIST_TTL,
+                        {
+                            element.attrib["title"]: element.attrib["key"]
+                            for element in container
+                            if element.attrib.get("title") and element.attrib.get("key")
+                        },
+                    )
+                    self._tag_lists[cache_key] = cached
+                tag_ids[kind, level] = cached[1]
         return tag_ids
 
     def _query_tracks(
