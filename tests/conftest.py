@@ -29,6 +29,7 @@ from custom_components.harmoniq.const import (
     DOMAIN,
     SUBENTRY_TYPE_PLAYLIST,
 )
+from custom_components.harmoniq.coordinator import PlaylistCoordinator
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary, generate_library
 from tests.fakes.plex_server import FakePlexServer
@@ -151,12 +152,20 @@ def config_entry(
     )
 
 
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> list[PlaylistCoordinator]:
+    """Set up a Harmoniq entry, let its first playlist runs finish, return its coordinators."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return list(entry.runtime_data.coordinators.values())
+
+
 @pytest.fixture
 async def init_integration(
     hass: HomeAssistant, config_entry: MockConfigEntry, lastfm_server: FakeLastFmServer
 ) -> MockConfigEntry:
     """Set up the Harmoniq entry against the fakes and let its first runs finish."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(hass, config_entry)
     return config_entry

@@ -33,7 +33,7 @@ from custom_components.harmoniq.const import (
     SUBENTRY_TYPE_PLAYLIST,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
-from tests.conftest import MUSIC_SECTION
+from tests.conftest import MUSIC_SECTION, setup_entry
 from tests.fakes.plex_library import FakeLibrary, FakeTrack
 from tests.fakes.plex_server import FakePlaylist, FakePlexServer
 
@@ -54,10 +54,8 @@ def _daily_flow(**changes: Any) -> list[ConfigSubentryData]:
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinator:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return next(iter(entry.runtime_data.coordinators.values()))
+    [coordinator] = await setup_entry(hass, entry)
+    return coordinator
 
 
 async def _advance(

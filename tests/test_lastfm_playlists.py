@@ -25,7 +25,7 @@ from custom_components.harmoniq.const import (
     SERVICE_SET_TRACK_MATCH,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
-from tests.conftest import MUSIC_SECTION
+from tests.conftest import MUSIC_SECTION, setup_entry
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
@@ -73,10 +73,7 @@ def playlist_subentries() -> list[ConfigSubentryData]:
 async def _setup(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> dict[str, PlaylistCoordinator]:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return {c.generator.kind: c for c in entry.runtime_data.coordinators.values()}
+    return {c.generator.kind: c for c in await setup_entry(hass, entry)}
 
 
 def _written(

@@ -25,7 +25,7 @@ from custom_components.harmoniq.const import (
     SUBENTRY_TYPE_PLAYLIST,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
-from tests.conftest import MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN
+from tests.conftest import MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN, setup_entry
 from tests.fakes.plex_library import FakeLibrary, FakeTrack
 from tests.fakes.plex_server import FakePlexServer
 
@@ -49,10 +49,8 @@ SONIC_FLOW = _playlist(
 
 
 async def _run(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinator:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return next(iter(entry.runtime_data.coordinators.values()))
+    [coordinator] = await setup_entry(hass, entry)
+    return coordinator
 
 
 def _written(
