@@ -118,17 +118,22 @@ async def lastfm_server() -> AsyncGenerator[FakeLastFmServer]:
     await server.stop()
 
 
+def playlist_subentry(
+    title: str = DEFAULT_DAILY_FLOW_NAME, **changes: Any
+) -> ConfigSubentryData:
+    """A playlist subentry: the default Daily Flow, with `changes` to its settings."""
+    return ConfigSubentryData(
+        subentry_type=SUBENTRY_TYPE_PLAYLIST,
+        title=title,
+        data=default_daily_flow([str(MUSIC_SECTION)]) | changes,
+        unique_id=None,
+    )
+
+
 @pytest.fixture
 def playlist_subentries() -> list[ConfigSubentryData]:
     """The playlists the entry starts with: the default Daily Flow."""
-    return [
-        ConfigSubentryData(
-            subentry_type=SUBENTRY_TYPE_PLAYLIST,
-            title=DEFAULT_DAILY_FLOW_NAME,
-            data=default_daily_flow([str(MUSIC_SECTION)]),
-            unique_id=None,
-        )
-    ]
+    return [playlist_subentry()]
 
 
 @pytest.fixture

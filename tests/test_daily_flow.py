@@ -21,7 +21,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from custom_components.harmoniq.config_flow import default_daily_flow
 from custom_components.harmoniq.const import (
     CONF_EXCLUDE_PLAYED_DAYS,
     CONF_MAX_SKIPS,
@@ -30,11 +29,10 @@ from custom_components.harmoniq.const import (
     CONF_TIME_WINDOWS,
     DOMAIN,
     EVENT_PLAYLIST_UPDATED,
-    SUBENTRY_TYPE_PLAYLIST,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
-from tests.conftest import MUSIC_SECTION, setup_entry
-from tests.fakes.plex_library import FakeLibrary, FakeTrack
+from tests.conftest import MUSIC_SECTION, playlist_subentry, setup_entry
+from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlaylist, FakePlexServer
 
 pytestmark = pytest.mark.usefixtures("lastfm_server")
@@ -43,14 +41,7 @@ MORNING = "2026-11-24 08:00:00-08:00"  # Home Assistant's test time zone is US/P
 
 
 def _daily_flow(**changes: Any) -> list[ConfigSubentryData]:
-    return [
-        ConfigSubentryData(
-            subentry_type=SUBENTRY_TYPE_PLAYLIST,
-            title="Daily Flow",
-            data=default_daily_flow([str(MUSIC_SECTION)]) | changes,
-            unique_id=None,
-        )
-    ]
+    return [playlist_subentry(**changes)]
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinator:
@@ -71,14 +62,6 @@ def _playlist(server: FakePlexServer, title: str = "Daily Flow") -> FakePlaylist
     return playlist
 
 
-def _tracks(library: FakeLibrary, playlist: FakePlaylist) -> list[FakeTrack]:
-    return [library.track_by_key[key] for key in playlist.items]
-
-
-def _artist(track: FakeTrack) -> str:
-    return track.original_title or track.artist.title
-
-
 def _writes(server: FakePlexServer) -> list[str]:
     return [
         f"{request.method} {request.path}"
@@ -91,7 +74,6 @@ async def test_first_run_writes_the_window_playlist(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     config_entry: MockConfigEntry,
 ) -> None:
     """A new entry writes its Daily Flow: the window's mood, artists spread, no dups."""
@@ -99,11 +81,11 @@ async def test_first_run_writes_the_window_playlist(
     coordinator = await _setup(hass, config_entry)
 
     playlist = _playlist(plex_server)
-    tracks = _tracks(plex_library, playlist)
+    tracks = plex_server.playlist_tracks("Daily Flow")
     assert len(tracks) == 40
     assert len({track.rating_key for track in tracks}) == 40
     assert all("Chill" in track.moods for track in tracks)
-    artists = [_artist(track) for track in tracks]
+    artists = [track.track_artist for track in tracks]
     assert max(Counter(artists).values()) <= 3
     assert all(a != b for a, b in itertools.pairwise(artists))
     assert playlist.summary.startswith(
@@ -143,7 +125,6 @@ async def test_window_change_switches_content_in_place(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     config_entry: MockConfigEntry,
 ) -> None:
     """At a window's start the same Plex playlist gets the next window's tracks."""
@@ -157,7 +138,7 @@ async def test_window_change_switches_content_in_place(
     await _advance(hass, freezer, "2026-11-24 09:00:00-08:00")
 
     assert _playlist(plex_server).rating_key == rating_key
-    tracks = _tracks(plex_library, _playlist(plex_server))
+    tracks = plex_server.playlist_tracks("Daily Flow")
     assert len(tracks) == 40
     assert all("Energetic" in track.moods for track in tracks)
     assert {track.rating_key for track in tracks} != morning
@@ -237,13 +218,12 @@ async def test_refinements_keep_unrated_and_unplayed_tracks(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     config_entry: MockConfigEntry,
 ) -> None:
     """Rating, recent plays and skips filter; unrated and never-played stay in."""
     freezer.move_to(MORNING)
     coordinator = await _setup(hass, config_entry)
-    tracks = _tracks(plex_library, _playlist(plex_server))
+    tracks = plex_server.playlist_tracks("Daily Flow")
     cutoff = (dt_util.utcnow() - timedelta(days=30)).timestamp()
     assert len(tracks) == 40
     for track in tracks:

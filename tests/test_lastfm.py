@@ -754,9 +754,7 @@ async def test_populate_from_library(
     """Data built from a library names its artists and tracks, plus missing ones."""
     lastfm_server.populate_from_library(plex_library)
     library_artists = {a.title for a in plex_library.artists}
-    library_tracks = {
-        (t.original_title or t.artist.title, t.title) for t in plex_library.tracks
-    }
+    library_tracks = {(t.track_artist, t.title) for t in plex_library.tracks}
     chart = await client.async_chart_top_tracks(100)
     pairs = {(t.artist, t.title) for t in chart}
     assert pairs & library_tracks

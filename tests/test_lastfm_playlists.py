@@ -76,27 +76,20 @@ async def _setup(
     return {c.generator.kind: c for c in await setup_entry(hass, entry)}
 
 
-def _written(
-    server: FakePlexServer, library: FakeLibrary, title: str
-) -> list[tuple[str, str]]:
-    [playlist] = [p for p in server.playlists.values() if p.title == title]
-    return [
-        (track.original_title or track.artist.title, track.title)
-        for track in (library.track_by_key[key] for key in playlist.items)
-    ]
+def _written(server: FakePlexServer, title: str) -> list[tuple[str, str]]:
+    return [(t.track_artist, t.title) for t in server.playlist_tracks(title)]
 
 
 async def test_top_tracks(
     hass: HomeAssistant,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
 ) -> None:
     """The chart's first tracks that the library has, in chart order; the rest reported."""
     coordinators = await _setup(hass, config_entry)
     chart = lastfm_server.charts["global"]
-    written = _written(plex_server, plex_library, "Last.fm Top Tracks")
+    written = _written(plex_server, "Last.fm Top Tracks")
     assert len(written) == 40
     in_library = [pair for pair in chart if pair in lastfm_server.in_library]
     assert written == in_library[:40]
@@ -126,14 +119,13 @@ async def test_top_tracks(
 async def test_discovery_calls_and_cache(
     hass: HomeAssistant,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
 ) -> None:
     """Discovery leaves out the user's own top artists; a warm run makes few calls."""
     coordinators = await _setup(hass, config_entry)
     discovery = coordinators[KIND_LASTFM_DISCOVERY]
-    written = _written(plex_server, plex_library, "Last.fm Discovery")
+    written = _written(plex_server, "Last.fm Discovery")
     assert len(written) == 40
     known = {name for name, _plays in lastfm_server.top_artists["rj"][:20]}
     assert not known & {artist for artist, _title in written}
@@ -160,7 +152,6 @@ async def test_discovery_calls_and_cache(
 )
 async def test_transient_lastfm_errors(
     hass: HomeAssistant,
-    plex_server: FakePlexServer,
     lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
     code: int,
@@ -217,7 +208,6 @@ async def test_invalid_key_stops_lastfm_playlists(
 
 async def test_unknown_lastfm_user(
     hass: HomeAssistant,
-    lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
 ) -> None:
     """A username Last.fm no longer knows (error 6) fails Discovery with its reason."""
@@ -241,7 +231,6 @@ async def test_manual_matches(
     hass: HomeAssistant,
     plex_server: FakePlexServer,
     plex_library: FakeLibrary,
-    lastfm_server: FakeLastFmServer,
     config_entry: MockConfigEntry,
 ) -> None:
     """A missing track can be matched by hand or ignored; the choice sticks."""

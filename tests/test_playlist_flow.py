@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -62,7 +61,6 @@ async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
 
 async def test_add_daily_flow(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     plex_server: FakePlexServer,
     init_integration: MockConfigEntry,
 ) -> None:

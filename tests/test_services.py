@@ -69,7 +69,7 @@ async def test_refresh_all(
     written = [plex_library.track_by_key[key] for key in night.items]
     assert response["playlists"][1]["tracks"] == [
         {
-            "artist": track.original_title or track.artist.title,
+            "artist": track.track_artist,
             "title": track.title,
             "album": track.album.title,
         }

@@ -32,7 +32,7 @@ async def _adventure(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any
 
 def _summary(track: FakeTrack) -> dict[str, str]:
     return {
-        "artist": track.original_title or track.artist.title,
+        "artist": track.track_artist,
         "title": track.title,
         "album": track.album.title,
     }
@@ -73,7 +73,6 @@ async def test_adventure_by_rating_key(
 
 async def test_adventure_by_artist_and_title(
     hass: HomeAssistant,
-    plex_server: FakePlexServer,
     plex_library: FakeLibrary,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -82,9 +81,9 @@ async def test_adventure_by_artist_and_title(
     response = await _adventure(
         hass,
         {
-            "from_artist": start.original_title or start.artist.title,
+            "from_artist": start.track_artist,
             "from_title": start.title.upper(),
-            "to_artist": end.original_title or end.artist.title,
+            "to_artist": end.track_artist,
             "to_title": end.title,
             "name": "Road Trip",
         },

@@ -14,7 +14,6 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.harmoniq.config_flow import default_daily_flow
 from custom_components.harmoniq.const import (
     CONF_KIND,
     CONF_ORDER,
@@ -22,10 +21,15 @@ from custom_components.harmoniq.const import (
     CONF_SEED_MODE,
     DOMAIN,
     KIND_SONIC_FLOW,
-    SUBENTRY_TYPE_PLAYLIST,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
-from tests.conftest import MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN, setup_entry
+from tests.conftest import (
+    MACHINE_IDENTIFIER,
+    MUSIC_SECTION,
+    PLEX_TOKEN,
+    playlist_subentry,
+    setup_entry,
+)
 from tests.fakes.plex_library import FakeLibrary, FakeTrack
 from tests.fakes.plex_server import FakePlexServer
 
@@ -33,14 +37,7 @@ pytestmark = pytest.mark.usefixtures("lastfm_server")
 
 
 def _playlist(title: str, **data: object) -> list[ConfigSubentryData]:
-    return [
-        ConfigSubentryData(
-            subentry_type=SUBENTRY_TYPE_PLAYLIST,
-            title=title,
-            data=default_daily_flow([str(MUSIC_SECTION)]) | data,
-            unique_id=None,
-        )
-    ]
+    return [playlist_subentry(title, **data)]
 
 
 SONIC_FLOW = _playlist(
@@ -51,13 +48,6 @@ SONIC_FLOW = _playlist(
 async def _run(hass: HomeAssistant, entry: MockConfigEntry) -> PlaylistCoordinator:
     [coordinator] = await setup_entry(hass, entry)
     return coordinator
-
-
-def _written(
-    server: FakePlexServer, library: FakeLibrary, title: str
-) -> list[FakeTrack]:
-    [playlist] = [p for p in server.playlists.values() if p.title == title]
-    return [library.track_by_key[key] for key in playlist.items]
 
 
 def _neighbour_distance(tracks: list[FakeTrack]) -> float:
@@ -81,14 +71,14 @@ async def test_sonic_flow_from_the_last_played_track(
 ) -> None:
     """A sonic flow starts at the last played track and moves smoothly."""
     coordinator = await _run(hass, config_entry)
-    tracks = _written(plex_server, plex_library, "Sonic Flow")
+    tracks = plex_server.playlist_tracks("Sonic Flow")
     assert len(tracks) == 40
     last_played = max(
         (t for t in plex_library.tracks if t.last_viewed_at),
         key=lambda t: t.last_viewed_at or 0,
     )
     assert tracks[0] is last_played
-    artists = [t.original_title or t.artist.title for t in tracks]
+    artists = [t.track_artist for t in tracks]
     assert all(a != b for a, b in pairwise(artists))
     assert max(Counter(artists).values()) <= 3
 
@@ -139,7 +129,7 @@ async def test_sonic_flow_from_a_track(
         ],
     )
     await _run(hass, entry)
-    assert _written(plex_server, plex_library, "Sonic Flow")[0] is seed
+    assert plex_server.playlist_tracks("Sonic Flow")[0] is seed
 
 
 @pytest.mark.parametrize("playlist_subentries", [SONIC_FLOW])
@@ -171,13 +161,12 @@ async def test_daily_flow_in_flow_order(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     plex_server: FakePlexServer,
-    plex_library: FakeLibrary,
     config_entry: MockConfigEntry,
 ) -> None:
     """The Flow order puts similar tracks next to each other: measured, not assumed."""
     freezer.move_to("2026-11-24 08:00:00-08:00")
     await _run(hass, config_entry)
-    tracks = _written(plex_server, plex_library, "Daily Flow")
+    tracks = plex_server.playlist_tracks("Daily Flow")
     assert len(tracks) == 40
     assert all("Chill" in t.moods for t in tracks)
     flow, random_order = _neighbour_distance(tracks), _random_order_distance(tracks)

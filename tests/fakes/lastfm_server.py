@@ -244,7 +244,7 @@ class FakeLastFmServer:
         rng = random.Random(seed)
         catalogue: dict[str, list[str]] = {}
         for track in library.tracks:
-            artist = track.original_title or track.artist.title
+            artist = track.track_artist
             if artist == "Various Artists":
                 continue
             titles = catalogue.setdefault(artist, [])

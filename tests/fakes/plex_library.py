@@ -125,6 +125,11 @@ class FakeTrack:
     sonic: tuple[float, ...]
     rating_count: int
 
+    @property
+    def track_artist(self) -> str:
+        """The artist of the track itself: `original_title`, else the album artist."""
+        return self.original_title or self.artist.title
+
 
 @dataclass
 class FakeLibrary:

@@ -1148,6 +1148,16 @@ class FakePlexServer:
         self.playlists[key] = playlist
         return playlist
 
+    def playlist_tracks(self, title: str) -> list[FakeTrack]:
+        """Return the tracks of the one playlist titled `title`, in order."""
+        [playlist] = [p for p in self.playlists.values() if p.title == title]
+        tracks = {
+            key: track
+            for section in self.sections.values()
+            for key, track in section.library.track_by_key.items()
+        }
+        return [tracks[key] for key in playlist.items]
+
     def search(
         self, section_id: int, params: Sequence[tuple[str, str]]
     ) -> list[FakeArtist | FakeAlbum | FakeTrack]:
