@@ -1,13 +1,23 @@
 """Tests for matching Last.fm tracks to library tracks."""
 
+from collections.abc import Callable, Sequence
+import unicodedata
+
 import pytest
 
+from custom_components.harmoniq.engine.lastfm_playlists import (
+    LibraryMatcher,
+    SourceTrack,
+)
 from custom_components.harmoniq.engine.matching import (
+    artist_partial_terms,
     artist_search_terms,
+    has_artist,
     match_track,
     normalize_artist,
     normalize_title,
     split_version,
+    title_fallback_terms,
     title_search_term,
     track_key,
 )
@@ -17,6 +27,7 @@ RSQUO = "\u2019"  # right single quotation mark, the "curly" apostrophe
 ACUTE = "\u00b4"  # acute accent typed as an apostrophe
 EN_DASH = "\u2013"
 EM_DASH = "\u2014"
+IZ = "Israel Kamakawiwo\u02bbole"  # with an okina, as the library spells it
 
 
 def track(
@@ -163,6 +174,47 @@ MATCH_CASES = [
     pytest.param("Survivor", "Eye of the Tiger", [track("1", "Eye of the Tiger", "Survivor", "Greatest Hits"), track("2", "Eye of the Tiger", "Survivor", "Eye of the Tiger")], "2", id="studio-album-over-best-of"),
     pytest.param("Survivor", "Eye of the Tiger", [various("1", "Eye of the Tiger", "Survivor"), track("2", "Eye of the Tiger (Live)", "Survivor")], "1", id="compilation-over-live"),
     pytest.param("Survivor", "Eye of the Tiger", [track("1", "Eye of the Tiger", "Survivor", "Rocky III", "Soundtrack")], "1", id="soundtrack-album-artist"),
+    # Diacritics in the library only: and not a different artist found by the same search
+    pytest.param("Sigur Ros", "Hoppipolla", [track("1", "Hoppípolla", "Sigur Rós")], "1", id="diacritics-library-only"),
+    pytest.param("Sigur Ros", "Hoppipolla", [track("1", "Hoppípolla", "Sigur Rose"), track("2", "Hoppipolla", "Sigur")], None, id="diacritics-other-artists-rejected"),
+    pytest.param("Motley Crue", "Kickstart My Heart", [track("1", "Kickstart My Heart", "Mötley Crüe")], "1", id="umlauts-library-only"),
+    # Signs meant as letters; names of symbols alone
+    pytest.param("P!nk", "So What", [track("1", "So What", "Pink")], "1", id="pink-spelled-in-library"),
+    pytest.param("Pink", "So What", [track("1", "So What", "P!nk")], "1", id="pink-sign-in-library"),
+    pytest.param("P!nk", "So What", [track("1", "So What", "P!NK")], "1", id="pink-sign-any-case"),
+    pytest.param("P!nk", "So What", [track("1", "So What", "P-Nk"), track("2", "So What", "P Nk"), track("3", "So What", "Pink Floyd")], None, id="pink-not-p-nk"),
+    pytest.param("Ke$ha", "TiK ToK", [track("1", "Tik Tok", "Kesha")], "1", id="kesha-spelled-in-library"),
+    pytest.param("Kesha", "Tik Tok", [track("1", "TiK ToK", "Ke$ha")], "1", id="kesha-sign-in-library"),
+    pytest.param("Ke$ha", "TiK ToK", [track("1", "TiK ToK", "Ke Ha"), track("2", "TiK ToK", "Keha")], None, id="kesha-not-ke-ha"),
+    pytest.param("A$AP Rocky", "Fashion Killa", [track("1", "Fashion Killa", "ASAP Rocky")], "1", id="asap-spelled-in-library"),
+    pytest.param("A$AP Rocky", "Fashion Killa", [track("1", "Fashion Killa", "A$AP Ferg"), track("2", "Fashion Killa", "A AP Rocky")], None, id="asap-other-artists-rejected"),
+    pytest.param("Ty Dolla $ign", "Paranoid", [track("1", "Paranoid", "Ty Dolla Sign")], "1", id="sign-at-word-start"),
+    pytest.param("Wham!", "Last Christmas", [track("1", "Last Christmas", "Wham")], "1", id="trailing-bang-dropped"),
+    pytest.param("Wham!", "Last Christmas", [track("1", "Last Christmas", "Whami")], None, id="trailing-bang-not-a-letter"),
+    pytest.param("!!!", "Heart of Hearts", [track("1", "Heart of Hearts", "!!!")], "1", id="symbols-only-name"),
+    pytest.param("!!!", "Heart of Hearts", [track("1", "Heart of Hearts", "???"), track("2", "Heart of Hearts", "!!"), track("3", "Heart of Hearts", "Chk Chk Chk")], None, id="symbols-only-other-names-rejected"),
+    pytest.param("???", "Heart of Hearts", [track("1", "Heart of Hearts", "!!!")], None, id="symbols-only-not-empty"),
+    pytest.param("AC/DC", "Back in Black", [track("1", "Back in Black", "AC/DC")], "1", id="acdc"),
+    pytest.param("AC/DC", "Back in Black", [track("1", "Back in Black", "AC-DC")], "1", id="acdc-dash-in-library"),
+    pytest.param("AC/DC", "Back in Black", [track("1", "Back in Black", "AC/DC Tribute"), track("2", "Back in Black", "DC")], None, id="acdc-other-artists-rejected"),
+    pytest.param("Sunn O)))", "Alice", [track("1", "Alice", "Sunn O)))")], "1", id="sunn-o"),
+    pytest.param("Sunn O)))", "Alice", [track("1", "Alice", "Sunn")], None, id="sunn-o-not-sunn"),
+    pytest.param("M83", "Midnight City", [track("1", "Midnight City", "M83")], "1", id="m83"),
+    pytest.param("M83", "Midnight City", [track("1", "Midnight City", "M8"), track("2", "Midnight City", "M83 Tribute")], None, id="m83-other-artists-rejected"),
+    pytest.param("Beyoncé", "Halo", [track("1", "Halo", "Beyonce Tribute"), track("2", "Halo", "Beyonc")], None, id="beyonce-other-artists-rejected"),
+    # Medleys and double A-sides: either song, same artist only, below an exact title
+    pytest.param("Israel Kamakawiwo'ole", "Somewhere Over the Rainbow", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ)], "1", id="medley-first-song"),
+    pytest.param("Israel Kamakawiwo'ole", "What a Wonderful World", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ)], "1", id="medley-second-song"),
+    pytest.param("The Beatles", "Penny Lane", [track("1", "Strawberry Fields Forever / Penny Lane", "The Beatles")], "1", id="double-a-side"),
+    pytest.param("Israel Kamakawiwo'ole", "Somewhere Over the Rainbow", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ), track("2", "Somewhere Over the Rainbow", IZ, "Greatest Hits")], "2", id="medley-below-exact-title"),
+    pytest.param("Judy Garland", "Somewhere Over the Rainbow", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ)], None, id="medley-other-artist"),
+    pytest.param("Louis Armstrong", "What a Wonderful World", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ), various("2", "Somewhere Over the Rainbow / What a Wonderful World", IZ)], None, id="medley-other-artist-compilation"),
+    pytest.param("Israel Kamakawiwo'ole", "Somewhere Over the Rainbow", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", f"{IZ} & Friends")], None, id="medley-lead-credit-not-enough"),
+    pytest.param("Israel Kamakawiwo'ole", "Rainbow", [track("1", "Somewhere Over the Rainbow / What a Wonderful World", IZ)], None, id="medley-song-whole-only"),
+    pytest.param("Israel Kamakawiwo'ole", "Somewhere Over the Rainbow / What a Wonderful World", [track("1", "Somewhere Over the Rainbow", IZ)], None, id="medley-asked-not-one-song"),
+    pytest.param("Wilco", "Either", [track("1", "Either/Or", "Wilco")], None, id="slash-without-spaces-not-a-medley"),
+    pytest.param("Queen", "We Will Rock You", [track("1", "We Will Rock You / We Are the Champions (Live)", "Queen")], None, id="live-medley-not-for-studio"),
+    pytest.param("Queen", "We Are the Champions - Live", [track("1", "We Will Rock You / We Are the Champions (Live)", "Queen")], "1", id="live-medley-when-live-asked"),
     # Nothing to match
     pytest.param("Survivor", "Eye of the Tiger", [], None, id="no-candidates"),
     pytest.param("", "Eye of the Tiger", [track("1", "Eye of the Tiger", "Survivor")], None, id="empty-artist"),
@@ -216,6 +268,19 @@ def test_match_track_ignores_candidate_order() -> None:
         pytest.param("\uff22\uff34\uff33", "bts", id="full-width"),
         pytest.param("宇多田ヒカル", "宇多田ヒカル", id="japanese-kept"),
         pytest.param("Мумий Тролль", "мумий тролль", id="cyrillic-kept"),
+        pytest.param("P!nk", "pink", id="bang-between-letters"),
+        pytest.param("Ke$ha", "kesha", id="dollar-between-letters"),
+        pytest.param("A$AP Rocky", "asap rocky", id="dollar-in-acronym"),
+        pytest.param("$uicideboy$", "suicideboys", id="dollar-at-word-ends"),
+        pytest.param("Wham!", "wham", id="trailing-bang"),
+        pytest.param(
+            "Panic! at the Disco", "panic at the disco", id="bang-before-space"
+        ),
+        pytest.param("!!!", "!!!", id="symbols-only"),
+        pytest.param("+/-", "+/-", id="symbols-only-plus-minus"),
+        pytest.param("Sunn O)))", "sunn o", id="trailing-symbols"),
+        pytest.param("M83", "m83", id="digits"),
+        pytest.param(IZ, "israel kamakawiwoole", id="okina"),
         pytest.param("", "", id="empty"),
     ],
 )
@@ -359,11 +424,66 @@ def test_title_search_term(title: str, expected: str) -> None:
         pytest.param("AC/DC", ["AC/DC"], id="slash"),
         pytest.param("宇多田ヒカル", ["宇多田ヒカル"], id="japanese"),
         pytest.param("  ", [], id="blank"),
+        pytest.param("P!nk", ["P!nk", "Pink"], id="bang-spelled"),
+        pytest.param("Ke$ha", ["Ke$ha", "Kesha"], id="dollar-spelled"),
+        pytest.param("A$AP Rocky", ["A$AP Rocky", "ASAP Rocky"], id="dollar-upper"),
+        pytest.param("Wham!", ["Wham!"], id="trailing-bang-kept"),
+        pytest.param("!!!", ["!!!"], id="symbols-only"),
     ],
 )
 def test_artist_search_terms(artist: str, expected: list[str]) -> None:
     """Artist searches try the name, then robust fallbacks."""
     assert artist_search_terms(artist) == expected
+
+
+@pytest.mark.parametrize(
+    ("artist", "expected"),
+    [
+        pytest.param("Sigur Ros", ["Sigur", "Ros"], id="between-words"),
+        pytest.param("Beyonce", ["Bey", "once"], id="inside-a-word"),
+        pytest.param("Sigur Rós", ["Sigur", "Ros"], id="diacritics-stripped"),
+        pytest.param("The Beatles", ["Bea", "tles"], id="the-dropped"),
+        pytest.param("Daft Punk feat. Pharrell", ["Daft", "Punk"], id="feat-dropped"),
+        pytest.param("Simon & Garfunkel", [], id="halves-already-tried"),
+        pytest.param("Guns N' Roses", ["Guns N"], id="edge-punctuation-dropped"),
+        pytest.param("Ke$ha", ["sha"], id="signs-spelled"),
+        pytest.param("M83", [], id="too-short"),
+        pytest.param("!!!", [], id="symbols-only"),
+        pytest.param("宇多田ヒカル", [], id="not-latin"),
+        pytest.param("", [], id="empty"),
+    ],
+)
+def test_artist_partial_terms(artist: str, expected: list[str]) -> None:
+    """Halves of the name, for servers that do not fold diacritics."""
+    assert artist_partial_terms(artist) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        pytest.param("Jóga", ["Joga"], id="diacritics-stripped"),
+        pytest.param("Hoppipolla", [], id="plain"),
+        pytest.param("Café del Mar", [], id="plain-run-searched"),
+        pytest.param("夜に駆ける", [], id="japanese"),
+        pytest.param("", [], id="empty"),
+    ],
+)
+def test_title_fallback_terms(title: str, expected: list[str]) -> None:
+    """A title with diacritics is looked for without them too."""
+    assert title_fallback_terms(title) == expected
+
+
+def test_has_artist() -> None:
+    """The artist is found as track or album artist, by normalised name only."""
+    solo = track("1", "Hoppípolla", "Sigur Rós")
+    on_compilation = various("2", "Glósóli", "Sigur Rós")
+    decoys = [track("3", "Hoppipolla", "Sigur Rose"), track("4", "X", "Sigur")]
+    assert has_artist("Sigur Ros", [*decoys, solo])
+    assert has_artist("Sigur Ros", [on_compilation])
+    assert has_artist("Various Artists", [on_compilation])
+    assert not has_artist("Sigur Ros", decoys)
+    assert not has_artist("Sigur Ros", [])
+    assert not has_artist("", [solo])
 
 
 def test_track_key() -> None:
@@ -375,3 +495,156 @@ def test_track_key() -> None:
     assert track_key("Beyoncé", "Halo (feat. X)") == track_key("BEYONCE", "Halo")
     assert track_key("Nirvana", "Lithium (Live)") == track_key("Nirvana", "Lithium")
     assert track_key("Nirvana", "Lithium") != track_key("Nirvana", "Lithium Part 2")
+    assert track_key("P!nk", "So What") == track_key("Pink", "So What")
+    assert track_key("!!!", "Heart of Hearts") != track_key("???", "Heart of Hearts")
+
+
+class LibraryServer:
+    """Library lookups answered as the fake Plex server answers them.
+
+    "Contains" filters ignore case, and diacritics only with `fold_diacritics`
+    (unconfirmed for a real server). Each lookup is recorded.
+    """
+
+    def __init__(self, tracks: Sequence[Track], *, fold_diacritics: bool) -> None:
+        """Serve these tracks."""
+        self.tracks = list(tracks)
+        self.fold_diacritics = fold_diacritics
+        self.lookups: list[tuple[str, str]] = []
+
+    def _comparable(self, text: str) -> str:
+        text = text.lower()
+        if self.fold_diacritics:
+            text = "".join(
+                char
+                for char in unicodedata.normalize("NFD", text)
+                if not unicodedata.combining(char)
+            )
+        return text
+
+    def _containing(
+        self, term: str, field: Callable[[Track], str], limit: int
+    ) -> list[Track]:
+        needle = self._comparable(term)
+        found = [t for t in self.tracks if needle in self._comparable(field(t))]
+        return found[:limit]
+
+    async def async_tracks_by_artist(
+        self, library_keys: Sequence[str], artist_term: str, limit: int
+    ) -> list[Track]:
+        """Tracks whose album artist contains the term."""
+        self.lookups.append(("artist", artist_term))
+        return self._containing(artist_term, lambda t: t.album_artist, limit)
+
+    async def async_tracks_titled(
+        self, library_keys: Sequence[str], title_term: str, limit: int
+    ) -> list[Track]:
+        """Tracks whose title contains the term."""
+        self.lookups.append(("title", title_term))
+        return self._containing(title_term, lambda t: t.title, limit)
+
+    async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
+        """Tracks by id."""
+        self.lookups.append(("id", ",".join(track_ids)))
+        return [t for t in self.tracks if t.id in track_ids]
+
+
+LIBRARY = [
+    track("1", "Hoppípolla", "Sigur Rós", "Takk..."),
+    track("2", "Hoppipolla", "Sigur Rose"),
+    track("3", "Hoppipolla", "Sigur"),
+    track("4", "So What", "P!nk", "Funhouse"),
+    track("6", "TiK ToK", "Ke$ha", "Animal"),
+    track("7", "Fashion Killa", "A$AP Rocky", "Long.Live.A$AP"),
+    track("8", "Heart of Hearts", "!!!", "Myth Takes"),
+    track("10", "Back in Black", "AC/DC", "Back in Black"),
+    track("11", "Alice", "Sunn O)))", "Monoliths & Dimensions"),
+    track("12", "Midnight City", "M83", "Hurry Up, We're Dreaming"),
+    track("13", "Kickstart My Heart", "Mötley Crüe", "Dr. Feelgood"),
+    track("14", "Halo", "Beyoncé", "I Am... Sasha Fierce"),
+    track(
+        "15",
+        "Somewhere Over the Rainbow / What a Wonderful World",
+        IZ,
+        "Facing Future",
+    ),
+    various("16", "Joga", "Bjork", "Nordic Hits"),
+]
+
+LOOKUP_CASES = [
+    # (Last.fm artist, title, library track or None, lookups: literal, folding server)
+    pytest.param("Sigur Ros", "Hoppipolla", "1", 3, 1, id="diacritics-in-library"),
+    pytest.param("Sigur Rós", "Hoppípolla", "1", 1, 1, id="diacritics-both"),
+    pytest.param("P!nk", "So What", "4", 1, 1, id="pink"),
+    pytest.param("Pink", "So What", "4", 2, 2, id="pink-sign-in-library"),
+    pytest.param("Ke$ha", "TiK ToK", "6", 1, 1, id="kesha"),
+    pytest.param("Kesha", "Tik Tok", "6", 2, 2, id="kesha-sign-in-library"),
+    pytest.param("ASAP Rocky", "Fashion Killa", "7", 2, 2, id="asap-sign-in-library"),
+    pytest.param("!!!", "Heart of Hearts", "8", 1, 1, id="symbols-only"),
+    pytest.param("AC/DC", "Back in Black", "10", 1, 1, id="acdc"),
+    pytest.param("Sunn O)))", "Alice", "11", 1, 1, id="sunn-o"),
+    pytest.param("M83", "Midnight City", "12", 1, 1, id="m83"),
+    pytest.param("Motley Crue", "Kickstart My Heart", "13", 2, 1, id="umlauts-in-library"),
+    pytest.param("Beyonce", "Halo", "14", 2, 1, id="acute-in-library"),
+    pytest.param("Israel Kamakawiwo'ole", "Somewhere Over the Rainbow", "15", 2, 2, id="medley"),
+    pytest.param("Björk", "Jóga", "16", 5, 3, id="diacritics-on-lastfm-compilation"),
+    # Not in the library: other artists with the same folded name are not taken
+    pytest.param("Sigur Ros", "Svefn-g-englar", None, 3, 2, id="artist-found-title-missing"),
+    pytest.param("???", "Heart of Hearts", None, 2, 2, id="other-symbols"),
+    pytest.param("P-Nk", "So What", None, 2, 2, id="p-nk-not-pink"),
+    pytest.param("Louis Armstrong", "What a Wonderful World", None, 4, 4, id="medley-other-artist"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fold_diacritics", [False, True], ids=["literal", "folding"])
+@pytest.mark.parametrize(
+    ("artist", "title", "expected", "literal_lookups", "folding_lookups"),
+    LOOKUP_CASES,
+)
+async def test_library_matcher_lookups(
+    fold_diacritics: bool,
+    artist: str,
+    title: str,
+    expected: str | None,
+    literal_lookups: int,
+    folding_lookups: int,
+) -> None:
+    """Found whether or not the server folds diacritics; each fallback only on a miss."""
+    server = LibraryServer(LIBRARY, fold_diacritics=fold_diacritics)
+    matcher = LibraryMatcher(server, ["3"], {})
+    found = await matcher.async_find(SourceTrack(artist, title))
+    assert (found.id if found else None) == expected
+    assert len(server.lookups) == (
+        folding_lookups if fold_diacritics else literal_lookups
+    )
+    assert matcher.queries == len(server.lookups)
+
+
+async def test_library_matcher_partial_terms_cached() -> None:
+    """An artist's halves are looked for once per run, the order of the lookups fixed."""
+    server = LibraryServer(LIBRARY, fold_diacritics=False)
+    matcher = LibraryMatcher(server, ["3"], {})
+    assert (
+        await matcher.async_find(SourceTrack("Louis Armstrong", "La Vie en Rose"))
+        is None
+    )
+    assert server.lookups == [
+        ("artist", "Louis Armstrong"),
+        ("title", "La Vie en Rose"),
+        ("artist", "Louis"),
+        ("artist", "Armstrong"),
+    ]
+    server.lookups.clear()
+    assert (
+        await matcher.async_find(SourceTrack("Louis Armstrong", "Hello, Dolly!"))
+        is None
+    )
+    assert server.lookups == [("title", "Hello, Dolly!")]
+    found = await matcher.async_find(SourceTrack("Sigur Ros", "Hoppipolla"))
+    assert found is not None
+    assert found.id == "1"
+    assert server.lookups[1:] == [
+        ("artist", "Sigur Ros"),
+        ("title", "Hoppipolla"),
+        ("artist", "Sigur"),
+    ]

@@ -2,7 +2,9 @@
 
 Source tracks come as (artist, title) pairs; `LibraryMatcher` finds each in the
 libraries with targeted server-side queries (an artist's tracks, then a title
-search for compilations), remembering what one run learns.
+search for compilations, then, for an artist neither found, searches a server
+that does not fold diacritics may still answer), remembering what one run
+learns. A track found by the first query costs that one query.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .generation import Generation
-from .matching import artist_search_terms, match_track, title_search_term, track_key
+from .matching import (
+    artist_partial_terms,
+    artist_search_terms,
+    has_artist,
+    match_track,
+    title_fallback_terms,
+    title_search_term,
+    track_key,
+)
 from .models import Track
 from .selection import spread_artists, status_for
 
@@ -85,18 +95,48 @@ class LibraryMatcher:
             tracks = await self._finder.async_get_tracks([override])
             self.queries += 1
             return tracks[0] if tracks else None
+        artist_found = False
         for term in artist_search_terms(source.artist):
+            tracks = await self._artist_tracks(term)
+            if (match := match_track(source.artist, source.title, tracks)) is not None:
+                return match
+            artist_found = artist_found or has_artist(source.artist, tracks)
+        if (
+            match := match_track(
+                source.artist,
+                source.title,
+                await self._titled(title_search_term(source.title)),
+            )
+        ) is not None:
+            return match
+        if artist_found:
+            # The artist's own tracks were all compared, folded on both sides:
+            # more searches could only find a compilation track whose title the
+            # server did not fold, which is not worth their cost on every miss.
+            return None
+        return await self._find_by_parts(source)
+
+    async def _find_by_parts(self, source: SourceTrack) -> Track | None:
+        """Search again for what a server that does not fold diacritics missed.
+
+        Halves of the artist's name (each search cached for the run, so an
+        artist costs them once), until one finds the artist; then, if none did,
+        the title without diacritics, when it has any.
+        """
+        for term in artist_partial_terms(source.artist):
+            tracks = await self._artist_tracks(term)
+            if (match := match_track(source.artist, source.title, tracks)) is not None:
+                return match
+            if has_artist(source.artist, tracks):
+                return None
+        for term in title_fallback_terms(source.title):
             if (
                 match := match_track(
-                    source.artist, source.title, await self._artist_tracks(term)
+                    source.artist, source.title, await self._titled(term)
                 )
             ) is not None:
                 return match
-        return match_track(
-            source.artist,
-            source.title,
-            await self._titled(title_search_term(source.title)),
-        )
+        return None
 
     async def async_has_artist(self, artist: str) -> bool:
         """Whether the libraries have albums by this artist (one cached query)."""

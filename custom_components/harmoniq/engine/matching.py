@@ -4,7 +4,10 @@ Names are compared after normalisation: case, diacritics on Latin letters
 (é, ö, ñ; also ø, æ, ß, ł ...), apostrophe and dash variants, punctuation and
 whitespace are ignored; ``&``, ``and``, ``+``, ``'n'`` are one word; "Pt." is
 "Part" before a number. Other scripts are kept as they are (NFKC-folded only).
-Artists also lose a leading "The" ("Beatles, The" too) and feat. credits.
+Artists also lose a leading "The" ("Beatles, The" too) and feat. credits; a
+``$`` or ``!`` standing for a letter is spelled out ("Ke$ha" is "kesha", "P!nk"
+is "pink", "A$AP Rocky" is "asap rocky", while "Wham!" is "wham"), and a name of
+symbols alone ("!!!") is compared as written rather than as nothing.
 
 Titles are split into a base title and version kinds taken from trailing
 ``(...)``/``[...]`` groups and `` - ...`` suffixes ("- 2009 Remaster",
@@ -14,7 +17,10 @@ are not recognised as a version stay part of the title, so
 
 `match_track` rules:
 
-- base titles must be equal: no prefix, substring or fuzzy matching;
+- base titles must be equal: no prefix, substring or fuzzy matching; the one
+  exception is a library title joining songs with `` / `` (a medley or a
+  double A-side, "Somewhere Over the Rainbow / What a Wonderful World"): either
+  song matches, by the same artist only, ranked below any exact title;
 - the track artist (Plex originalTitle) must be the Last.fm artist, never the
   album artist; failing an exact artist, a multi-artist credit whose leading
   artists are the other name ("A & B" for "A", either way) is accepted with a
@@ -44,7 +50,8 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 # Apostrophes/primes, double quotes/guillemets and dashes/minus to ASCII.
 _CHAR_MAP = str.maketrans(
     {
-        **dict.fromkeys("\u2019\u2018\u201b`\u00b4\u02bc\u02b9\u2032", "'"),
+        # U+02BB: the Hawaiian okina, typed as an apostrophe on Last.fm.
+        **dict.fromkeys("\u2019\u2018\u201b`\u00b4\u02bc\u02b9\u02bb\u2032", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
         **dict.fromkeys(_DASHES, "-"),
     }
@@ -85,6 +92,13 @@ _RAW_THE = re.compile(r"^the\s+(?=\S)|\s*,\s*the$", re.IGNORECASE)
 _RAW_SEPARATOR = re.compile(r"\s*(?:,|&|\+|\s(?:and|x|vs\.?|with)\s)\s*", re.IGNORECASE)
 _RISKY_CHARS = frozenset("'\"`&+-")
 """Characters other tags may spell differently (curly quotes, "and", dashes)."""
+_LETTER_SIGNS = re.compile(r"(?<=[^\W\d_])!(?=[^\W\d_])|(?<=[^\W\d_])\$|\$(?=[^\W\d_])")
+"""A ``!`` between letters (P!nk) or a ``$`` next to a letter (Ke$ha, $ign)."""
+_MEDLEY_SEPARATOR = re.compile(r"\s+/\s+")
+"""Joins the songs of a medley or double A-side: "A / B" (not "24/7")."""
+_EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
+_MIN_PART = 3
+"""Shortest partial artist term worth a search."""
 
 _KIND_WORDS = {
     **dict.fromkeys(("remaster", "remastered", "remastering", "mastered"), "remaster"),
@@ -205,10 +219,38 @@ def normalize_title(title: str) -> str:
     return " ".join(_words(_fold(_drop_title_credits(title))))
 
 
+def _spell_signs(text: str) -> str:
+    """Spell out a ``!`` or ``$`` meant as a letter: P!nk, Ke$ha, A$AP, $ign.
+
+    The letter takes the case of its neighbours: "A$AP" gives "ASAP".
+    """
+
+    def letter(match: re.Match[str]) -> str:
+        start, end = match.span()
+        around = text[max(start - 1, 0) : start] + text[end : end + 1]
+        spelled = "i" if match.group() == "!" else "s"
+        letters = [char for char in around if char.isalpha()]
+        return spelled.upper() if all(char.isupper() for char in letters) else spelled
+
+    return _LETTER_SIGNS.sub(letter, text)
+
+
+def _fold_artist(name: str) -> str:
+    """Fold an artist name (see `_fold`), with letter signs spelled out."""
+    return _spell_signs(_fold(name))
+
+
 @lru_cache(maxsize=8192)
 def _artist_words(name: str) -> tuple[str, ...]:
-    """Normalised artist words, commas kept as credit separators."""
-    words = _words(_fold(name), keep_commas=True)
+    """Normalised artist words, commas kept as credit separators.
+
+    A name of symbols alone ("!!!", "+/-") keeps them, as its only word(s):
+    it is not the empty name, nor another name of other symbols.
+    """
+    folded = _fold_artist(name)
+    words = _words(folded, keep_commas=True)
+    if all(word == "," for word in words):
+        return tuple(folded.split())
     for index, word in enumerate(words):
         if index and word in _FEAT_WORDS:
             del words[index:]
@@ -295,6 +337,24 @@ def split_version(title: str) -> TitleVersion:
     return TitleVersion(normalize_title(rest), kinds, detail)
 
 
+@lru_cache(maxsize=8192)
+def _medley_songs(title: str) -> tuple[TitleVersion, ...]:
+    """Return the songs of a title joining several with " / ", with their versions.
+
+    Versions of the whole title ("A / B (Live)") apply to every song; a title
+    of one song has none.
+    """
+    rest, kinds, detail = _split_suffixes(title)
+    songs = _MEDLEY_SEPARATOR.split(rest)
+    if len(songs) < 2:
+        return ()
+    return tuple(
+        TitleVersion(song.base, song.kinds | kinds, song.detail | detail)
+        for song in map(split_version, songs)
+        if song.base
+    )
+
+
 @lru_cache(maxsize=2048)
 def _album_kinds(album: str) -> frozenset[str]:
     """Different-version kinds an album implies: "Live at Leeds", "MTV Unplugged"."""
@@ -312,7 +372,7 @@ def _is_compilation(track: Track) -> bool:
 
 def _credit(name: str) -> str:
     """Normalised artist credit with its feat. part: "a feat b"."""
-    return " ".join(_words(_fold(name)))
+    return " ".join(_words(_fold_artist(name)))
 
 
 def _artist_rank(wanted: tuple[str, ...], artist: str) -> int | None:
@@ -352,13 +412,19 @@ def match_track(artist: str, title: str, candidates: Sequence[Track]) -> Track |
     if not wanted_artist or not wanted.base:
         return None
     wanted_credit = _credit(artist)
-    ranked: list[tuple[tuple[int, int, bool, bool, int, int, str], Track]] = []
+    ranked: list[tuple[tuple[bool, int, int, bool, bool, int, int, str], Track]] = []
     for track in candidates:
         version = split_version(track.title)
-        if version.base != wanted.base:
-            continue
+        medley = version.base != wanted.base
+        if medley:
+            songs = _medley_songs(track.title)
+            if (
+                song := next((s for s in songs if s.base == wanted.base), None)
+            ) is None:
+                continue
+            version = song
         artist_rank = _artist_rank(wanted_artist, track.artist)
-        if artist_rank is None:
+        if artist_rank is None or (medley and artist_rank):
             continue
         kinds = version.kinds | _album_kinds(track.album)
         version_rank = _version_rank(wanted, kinds, version.detail)
@@ -366,6 +432,7 @@ def match_track(artist: str, title: str, candidates: Sequence[Track]) -> Track |
             continue
         tag_mismatch = len((wanted.kinds ^ version.kinds) - DIFFERENT_KINDS)
         key = (
+            medley,
             artist_rank,
             version_rank,
             _credit(track.artist) != wanted_credit,
@@ -411,24 +478,93 @@ def title_search_term(title: str) -> str:
     return run if len(run) >= 4 else base
 
 
+def title_fallback_terms(title: str) -> list[str]:
+    """Return what else to look for in track titles, after `title_search_term`.
+
+    Its form without diacritics ("Joga" for "Jóga"), if different: a library
+    may spell the title without them, and the server may not fold them.
+    """
+    term = title_search_term(title)
+    folded = _strip_marks(term)
+    return [folded] if folded != term else []
+
+
+def _search_name(artist: str) -> str:
+    """Return the artist name to search for: no feat. credits, no leading "The"."""
+    name = unicodedata.normalize("NFC", " ".join(_RAW_FEAT.sub("", artist).split()))
+    return _RAW_THE.sub("", name)
+
+
 def artist_search_terms(artist: str) -> list[str]:
     """Return what to look for in artist names, most specific first.
 
     The name without feat. credits and a leading "The"; then, when it is not
     plain ASCII, its longest plain run with diacritics stripped ("Motley Crue",
-    "Garfunkel"), if at least 3 characters long; then the first credited artist
-    of a multi-artist credit ("Simon" for "Simon & Garfunkel").
+    "Garfunkel"), if at least 3 characters long; then the name with a ``$`` or
+    ``!`` meant as a letter spelled out ("Kesha" for "Ke$ha"); then the first
+    credited artist of a multi-artist credit ("Simon" for "Simon & Garfunkel").
     """
-    name = unicodedata.normalize("NFC", " ".join(_RAW_FEAT.sub("", artist).split()))
-    name = _RAW_THE.sub("", name)
+    name = _search_name(artist)
     plain = _longest_plain_run(_strip_marks(name))
     lead = _RAW_SEPARATOR.split(name, maxsplit=1)
     terms: list[str] = []
     for term in (
         name,
-        plain if len(plain) >= 3 else "",
+        plain if len(plain) >= _MIN_PART else "",
+        _spell_signs(name),
         lead[0] if len(lead) > 1 else "",
     ):
         if term and all(term.casefold() != other.casefold() for other in terms):
             terms.append(term)
     return terms
+
+
+def _halves(text: str) -> list[str]:
+    """Split text in two near its middle: between words, else inside the word.
+
+    Punctuation at the ends of each half is dropped.
+    """
+    words = text.split()
+    if len(words) > 1:
+        cut = min(
+            range(1, len(words)),
+            key=lambda index: abs(
+                len(" ".join(words[:index])) - len(" ".join(words[index:]))
+            ),
+        )
+        halves = (" ".join(words[:cut]), " ".join(words[cut:]))
+    else:
+        middle = len(text) // 2
+        halves = (text[:middle], text[middle:])
+    return list(dict.fromkeys(_EDGE_PUNCTUATION.sub("", half) for half in halves))
+
+
+def artist_partial_terms(artist: str) -> list[str]:
+    """Return parts of an artist name to look for when its search terms find nothing.
+
+    For servers whose search does not fold diacritics: a library spelling with
+    an accented letter where the given name has none ("Sigur Rós" for "Sigur
+    Ros") still contains one half of the name (split between words, or inside
+    a single word), if the accents are all in the other half. Halves are
+    looked for when at least 3 characters long, and only for names written in
+    Latin letters; none repeats an `artist_search_terms` term.
+    """
+    text = _spell_signs(_strip_marks(_search_name(artist)))
+    if not text.isascii():
+        return []
+    tried = {term.casefold() for term in artist_search_terms(artist)}
+    return [
+        half
+        for half in _halves(text)
+        if len(half) >= _MIN_PART and half.casefold() not in tried
+    ]
+
+
+def has_artist(artist: str, tracks: Sequence[Track]) -> bool:
+    """Whether any of the tracks is by this artist (as track or album artist)."""
+    wanted = _artist_words(artist)
+    return bool(wanted) and any(
+        _artist_rank(wanted, name) == 0
+        for track in tracks
+        for name in (track.artist, track.album_artist)
+    )
