@@ -9,7 +9,7 @@ from unittest.mock import patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import (
     CONF_API_KEY,
     CONF_TOKEN,
@@ -21,7 +21,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.harmoniq.const import CONF_LIBRARIES, DOMAIN
-from tests.conftest import LASTFM_API_KEY, MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN
+from tests.conftest import (
+    LASTFM_API_KEY,
+    MACHINE_IDENTIFIER,
+    MUSIC_SECTION,
+    PLEX_TOKEN,
+    setup_entry,
+)
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
@@ -468,3 +474,34 @@ async def test_reconfigure_wrong_server(
         await other.stop()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_server"
+
+
+@pytest.mark.usefixtures("lastfm_server")
+async def test_reconfigure_loaded_entry_reloads_without_warning(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A loaded entry reloads with its new data through its update listener, quietly."""
+    await setup_entry(hass, config_entry)
+    old_server = config_entry.runtime_data.server
+    plex_server.token = "rotated"
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_TOKEN: "rotated"})
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_API_KEY: config_entry.data[CONF_API_KEY], CONF_USERNAME: "RJ"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.runtime_data.server is not old_server
+    assert config_entry.data[CONF_TOKEN] == "rotated"
+    assert "update listener" not in caplog.text
+    assert "Detected" not in caplog.text

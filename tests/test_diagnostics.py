@@ -6,11 +6,17 @@ import json
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from custom_components.harmoniq.diagnostics import async_get_config_entry_diagnostics
 from tests.conftest import LASTFM_API_KEY, MACHINE_IDENTIFIER, MUSIC_SECTION, PLEX_TOKEN
+from tests.fakes.plex_server import FakePlexServer
 
 pytestmark = pytest.mark.usefixtures("lastfm_server")
 
@@ -32,6 +38,31 @@ async def test_diagnostics(
     assert diagnostics["server"]["unique_id"] == MACHINE_IDENTIFIER
     [playlist] = diagnostics["playlists"]
     assert playlist["title"] == "Daily Flow"
-    assert playlist["plex_playlist_id"] is not None
+    assert playlist["server_playlist_id"] is not None
     assert playlist["last_run"]["status"] in ("ok", "partial")
     assert playlist["last_run"]["track_count"] == 40
+
+
+async def test_device_diagnostics_over_http(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    plex_server: FakePlexServer,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A playlist device's diagnostics download: its playlist, secrets redacted."""
+    entity = entity_registry.async_get("sensor.daily_flow_status")
+    assert entity is not None
+    assert entity.device_id is not None
+    device = device_registry.async_get(entity.device_id)
+    assert device is not None
+    diagnostics = await get_diagnostics_for_device(
+        hass, hass_client, init_integration, device
+    )
+    assert PLEX_TOKEN not in json.dumps(diagnostics)
+    playlist = diagnostics["playlist"]
+    assert playlist["title"] == "Daily Flow"
+    assert playlist["server_playlist_id"] == str(next(iter(plex_server.playlists)))
+    assert playlist["last_run"]["track_count"] == 40
+    assert playlist["failures_in_a_row"] == 0

@@ -180,30 +180,48 @@ async def test_transient_lastfm_errors(
 
 
 @pytest.mark.parametrize(("code", "status"), [(10, 403), (26, 200)])
-async def test_invalid_key_stops_lastfm_playlists(
+async def test_invalid_key_asks_for_a_new_one(
     hass: HomeAssistant,
     lastfm_server: FakeLastFmServer,
+    plex_server: FakePlexServer,
     config_entry: MockConfigEntry,
     code: int,
     status: int,
 ) -> None:
-    """Error 10/26: a repair issue, and no more Last.fm calls until reconfigured."""
+    """Error 10/26: a reauth step asks for the key; Last.fm playlists resume after it."""
     lastfm_server.inject_error(code, status=status)
     coordinators = await _setup(hass, config_entry)
     for coordinator in coordinators.values():
         assert coordinator.data is not None
         assert coordinator.data.reason == "lastfm_invalid_key"
-    issue_id = f"lastfm_invalid_key_{config_entry.entry_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert (flow["context"]["source"], flow["step_id"]) == ("reauth", "reauth_lastfm")
+    # A credentials problem: Home Assistant's own reauth issue, none of Harmoniq's.
+    assert [domain for domain, _ in ir.async_get(hass).issues] == ["homeassistant"]
 
     calls = len(lastfm_server.requests)
     await coordinators[KIND_LASTFM_TOP_TRACKS].async_run()
-    assert len(lastfm_server.requests) == calls
+    assert len(lastfm_server.requests) == calls  # stopped until the key is fixed
 
     lastfm_server.clear_faults()
-    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    new_key = "b" * 32
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"api_key": "c" * 32, "username": "RJ"}
+    )
+    assert result["errors"] == {"api_key": "invalid_api_key"}
+    lastfm_server.api_keys.add(new_key)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": new_key, "username": "RJ"}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reauth_successful")
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert config_entry.data["api_key"] == new_key
+    assert config_entry.data["token"] == plex_server.token  # the rest is kept
+    runs = {c.title: c.data for c in config_entry.runtime_data.coordinators.values()}
+    assert {title: run.status for title, run in runs.items() if run} == {
+        "Last.fm Top Tracks": "ok",
+        "Last.fm Discovery": "ok",
+    }
 
 
 async def test_unknown_lastfm_user(

@@ -9,10 +9,22 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    floor_registry as fr,
+    label_registry as lr,
+)
 
 from custom_components.harmoniq.config_flow import default_daily_flow
 from custom_components.harmoniq.const import (
@@ -94,14 +106,83 @@ async def test_refresh_by_entity_and_device(
     assert [p["name"] for p in response["playlists"]] == ["Daily Flow", "Night Mix"]
 
 
-async def test_refresh_reports_a_failed_run(
+def _playlist_key(server: FakePlexServer, title: str) -> int:
+    [key] = [key for key, p in server.playlists.items() if p.title == title]
+    return key
+
+
+async def test_refresh_one_failed_playlist_raises(
     hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
 ) -> None:
-    """A run that fails is reported as failed with its reason."""
+    """A single targeted playlist that fails raises a translated error with its reason."""
     plex_server.inject_fault("drop")
-    response = await _refresh(hass, {ATTR_ENTITY_ID: "sensor.daily_flow_tracks"})
-    [playlist] = response["playlists"]
-    assert (playlist["status"], playlist["reason"]) == ("failed", "cannot_connect")
+    with pytest.raises(HomeAssistantError) as err:
+        await _refresh(hass, {ATTR_ENTITY_ID: "sensor.daily_flow_tracks"})
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "playlist_not_updated"
+    assert err.value.translation_placeholders == {
+        "playlists": "Daily Flow (cannot_connect)"
+    }
+    assert hass.states.get("sensor.daily_flow_status").state == "failed"
+
+
+async def test_refresh_several_raises_only_when_all_fail(
+    hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
+) -> None:
+    """With several targets, one failure is reported; all failing raises."""
+    night = _playlist_key(plex_server, "Night Mix")
+    plex_server.inject_fault(
+        "status", status=500, path_prefix=f"/playlists/{night}/items", method="PUT"
+    )
+    response = await _refresh(hass, {})
+    assert [(p["name"], p["status"], p["reason"]) for p in response["playlists"]] == [
+        ("Daily Flow", "ok", None),
+        ("Night Mix", "failed", "cannot_connect"),
+    ]
+
+    plex_server.inject_fault("status", status=500, path_prefix="/library")
+    with pytest.raises(HomeAssistantError) as err:
+        await _refresh(hass, {})
+    assert err.value.translation_placeholders == {
+        "playlists": "Daily Flow (cannot_connect), Night Mix (cannot_connect)"
+    }
+
+
+async def test_refresh_by_area_floor_and_label(
+    hass: HomeAssistant,
+    area_registry: ar.AreaRegistry,
+    floor_registry: fr.FloorRegistry,
+    label_registry: lr.LabelRegistry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Every target the picker offers reaches the playlists it contains."""
+    floor = floor_registry.async_create("Upstairs")
+    bedroom = area_registry.async_create("Bedroom", floor_id=floor.floor_id)
+    night_device = entity_registry.async_get("sensor.night_mix_tracks").device_id
+    device_registry.async_update_device(night_device, area_id=bedroom.id)
+    party = label_registry.async_create("Party")
+    entity_registry.async_update_entity(
+        "button.daily_flow_regenerate", labels={party.label_id}
+    )
+
+    for target, expected in (
+        ({ATTR_AREA_ID: bedroom.id}, ["Night Mix"]),
+        ({ATTR_FLOOR_ID: floor.floor_id}, ["Night Mix"]),
+        ({ATTR_LABEL_ID: party.label_id}, ["Daily Flow"]),
+        (
+            {ATTR_LABEL_ID: party.label_id, ATTR_AREA_ID: bedroom.id},
+            ["Daily Flow", "Night Mix"],
+        ),
+    ):
+        response = await _refresh(hass, target)
+        assert sorted(p["name"] for p in response["playlists"]) == expected, target
+
+    empty = area_registry.async_create("Garage")
+    with pytest.raises(ServiceValidationError) as err:
+        await _refresh(hass, {ATTR_AREA_ID: empty.id})
+    assert err.value.translation_key == "no_targeted_playlists"
 
 
 @pytest.mark.parametrize(

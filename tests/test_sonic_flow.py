@@ -171,3 +171,38 @@ async def test_daily_flow_in_flow_order(
     assert all("Chill" in t.moods for t in tracks)
     flow, random_order = _neighbour_distance(tracks), _random_order_distance(tracks)
     assert flow < 0.8 * random_order, (flow, random_order)
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries", [_playlist("Daily Flow", **{CONF_ORDER: "flow"})]
+)
+async def test_sonic_issue_only_when_the_server_lacks_analysis(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A deleted track is no reason for the repair; the repair goes once sonic works."""
+    freezer.move_to("2026-11-24 08:00:00-08:00")
+    coordinator = await _run(hass, config_entry)
+    issue_id = f"sonic_unavailable_{config_entry.entry_id}"
+
+    # The tracks' own pages answer 404 too: they are gone, the analysis is not.
+    plex_server.inject_fault("status", status=404, path_prefix="/library/metadata/")
+    run = await coordinator.async_run()
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "server_error")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    plex_server.clear_faults()
+    plex_server.sonic_analysis = False
+    run = await coordinator.async_run()
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "sonic_unavailable")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    plex_server.sonic_analysis = True
+    run = await coordinator.async_run()
+    assert run is not None
+    assert run.status == "ok"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -6,7 +6,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .coordinator import run_failed_error
 from .data import HarmoniqConfigEntry
+from .engine.selection import RunStatus
 from .entity import HarmoniqPlaylistEntity
 
 # One run at a time per playlist is enforced by its coordinator.
@@ -32,5 +34,7 @@ class HarmoniqRegenerateButton(HarmoniqPlaylistEntity, ButtonEntity):
     """Regenerate the playlist now."""
 
     async def async_press(self) -> None:
-        """Run the playlist's generator."""
-        await self.coordinator.async_run()
+        """Run the playlist's generator; raise when the run failed."""
+        run = await self.coordinator.async_run()
+        if run is None or run.status is RunStatus.FAILED:
+            raise run_failed_error([(self.coordinator, run)])

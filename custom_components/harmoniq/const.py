@@ -14,6 +14,9 @@ DEFAULT_VERIFY_SSL: Final = True
 # Seconds plexapi waits for one Plex reply.
 PLEX_TIMEOUT: Final = 15
 
+# Reauth flow data: Last.fm rejected the API key (not the music server its token).
+REAUTH_LASTFM: Final = "lastfm"
+
 SUBENTRY_TYPE_PLAYLIST: Final = "playlist"
 CONF_KIND: Final = "kind"
 KIND_DAILY_FLOW: Final = "daily_flow"

@@ -1,28 +1,48 @@
-"""Generator coordinators: one per playlist, scheduled with Home Assistant's time helpers."""
+"""Generator coordinators: one per playlist, scheduled with Home Assistant's time helpers.
+
+A playlist runs when it is due: never run, last run failed, settings changed since the
+last run, refresh interval passed, or (Daily Flow) a new time window started. Each due
+time makes exactly one run; the next one is scheduled from the run that just finished.
+A failed run is retried after 5, 15 and 60 minutes, then hourly, never later than the
+interval. Runs never overlap: a request during a run gets at most one follow-up run.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
+from hashlib import sha256
+import json
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import CONF_API_KEY, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_LIBRARIES,
     CONF_REFRESH_INTERVAL,
     DOMAIN,
     EVENT_PLAYLIST_UPDATED,
     LASTFM_KINDS,
     LOGGER,
+    REAUTH_LASTFM,
 )
 from .data import HarmoniqConfigEntry
 from .engine.selection import RunStatus
 from .generators import create_generator
-from .issues import async_create_lastfm_key_issue, async_create_sonic_issue
+from .issues import (
+    async_create_name_clash_issue,
+    async_create_sonic_issue,
+    name_clash_issue_id,
+    sonic_issue_id,
+)
 from .lastfm import (
     LastFmAuthError,
     LastFmClient,
@@ -35,17 +55,47 @@ from .music_server import (
     MusicServerError,
     SonicAnalysisUnavailableError,
 )
-from .playlists import PlaylistNameClashError, async_write_owned_playlist
+from .playlists import PlaylistNameClashError
 from .plex import PlexMusicServer
 from .storage import HarmoniqStore, PlaylistRun, TrackSummary
 
+# Waits before retrying a failed run; the last one repeats (never beyond the interval).
+RETRY_DELAYS: Final = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=60),
+)
+# Longest a run may take, in seconds, before it fails with reason "timeout".
+RUN_TIMEOUT: Final = 300
+# Longest an unload waits for a run in progress to finish its write, in seconds.
+SHUTDOWN_WAIT: Final = 30
+
+
+def settings_fingerprint(
+    entry_data: Mapping[str, Any], subentry: ConfigSubentry
+) -> str:
+    """Return a short fingerprint of everything a playlist's content depends on."""
+    settings = {
+        "title": subentry.title,
+        "playlist": dict(subentry.data),
+        "libraries": entry_data.get(CONF_LIBRARIES),
+        "lastfm": CONF_API_KEY in entry_data,
+        "lastfm_user": entry_data.get(CONF_USERNAME),
+    }
+    encoded = json.dumps(settings, sort_keys=True, default=str).encode()
+    return sha256(encoded).hexdigest()[:16]
+
+
+def retry_delay(failures: int) -> timedelta:
+    """Return the wait before retrying after `failures` failed runs in a row."""
+    return RETRY_DELAYS[min(max(failures, 1), len(RETRY_DELAYS)) - 1]
+
 
 class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
-    """Generates one playlist and writes it to Plex, on its own schedule.
+    """Generates one playlist and writes it to the server, on its own schedule.
 
-    It runs when its refresh interval has passed since the last run and, for a
-    Daily Flow, whenever a time window starts. Its data is the last run, which
-    persists across restarts, so a restart only runs a playlist that is due.
+    Its data is the last run, which persists across restarts, so a restart only
+    runs a playlist that is due.
     """
 
     config_entry: HarmoniqConfigEntry
@@ -75,87 +125,155 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         self.refresh_interval = timedelta(
             minutes=int(subentry.data[CONF_REFRESH_INTERVAL])
         )
+        self.settings = settings_fingerprint(entry.data, subentry)
         self._store = store
         self._state = store.state(subentry.subentry_id)
         self.data = self._state.last_run
-        self._run_lock = asyncio.Lock()
+        self._current: asyncio.Task[PlaylistRun | None] | None = None
+        self._follow_up: asyncio.Task[PlaylistRun | None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._stopped = False
-        self._failing = False
+        self._writing = False
 
     @property
     def title(self) -> str:
-        """Return the playlist's name (the Plex playlist's title)."""
+        """Return the playlist's name (the server playlist's title)."""
         return self.subentry.title
 
-    @callback
-    def async_start(self) -> None:
-        """Run now if due (no run yet, interval passed, window changed), else schedule."""
-        if self._is_due(dt_util.now()):
-            self._start_run()
+    @property
+    def failing(self) -> bool:
+        """Return whether the last run failed."""
+        return self.data is not None and self.data.status is RunStatus.FAILED
+
+    def is_due(self, now: datetime) -> bool:
+        """Return whether a run is due at `now` (a failed last run is due)."""
+        return self.failing or self._next_due(now) <= now
+
+    def _next_due(self, now: datetime) -> datetime:
+        """Return when the next run is due, judged from the last run."""
+        last = self.data
+        if last is None or last.settings not in (None, self.settings):
+            return now
+        if last.status is RunStatus.FAILED:
+            delay = min(retry_delay(self._state.failures), self.refresh_interval)
+            when = last.finished_at + delay
+        elif self.generator.window_name(now) != last.window:
+            return now
         else:
-            self._schedule_next()
+            when = last.finished_at + self.refresh_interval
+        if (change := self.generator.next_change(now)) is not None:
+            when = min(when, change)
+        return when
+
+    @callback
+    def async_start(self, delay: timedelta = timedelta(0)) -> None:
+        """Run if due (after `delay`), else schedule the next run."""
+        now = dt_util.now()
+        if not self.is_due(now):
+            self._schedule(self._next_due(now))
+        elif delay:
+            self._schedule(now + delay)
+        else:
+            self._trigger()
 
     async def async_shutdown(self) -> None:
-        """Cancel the schedule for good (unload, Home Assistant stopping)."""
+        """Stop for good (unload, Home Assistant stopping).
+
+        A run that is writing may finish, for at most `SHUTDOWN_WAIT` seconds, so
+        that a playlist it creates is recorded as Harmoniq's; a run still choosing
+        its tracks and a follow-up that has not started are cancelled.
+        """
         self._stopped = True
         self._cancel_timer()
+        runs = [task for task in (self._current, self._follow_up) if task]
+        for task in runs:
+            if task is not self._current or not self._writing:
+                task.cancel()
+        if runs:
+            _, pending = await asyncio.wait(runs, timeout=SHUTDOWN_WAIT)
+            for task in pending:
+                LOGGER.warning(
+                    "Playlist '%s': stopped a write that did not finish within %d s",
+                    self.title,
+                    SHUTDOWN_WAIT,
+                )
+                task.cancel()
         await super().async_shutdown()
 
     async def async_run(self) -> PlaylistRun | None:
-        """Run now (button, service); return the outcome, None if the run crashed."""
-        await self.async_refresh()
-        return self.data if self.last_update_success else None
+        """Run now (button, action) and return the outcome; None once stopped.
 
-    def _is_due(self, now: datetime) -> bool:
-        last = self.data
-        return (
-            last is None
-            or now - last.finished_at >= self.refresh_interval
-            or self.generator.window_name(now) != last.window
-        )
-
-    @callback
-    def _start_run(self) -> None:
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_refresh(), f"{DOMAIN} run {self.title}"
-        )
-
-    @callback
-    def _schedule_next(self) -> None:
-        """Schedule the next run: the interval's end or the next window start."""
-        self._cancel_timer()
+        During a run, the caller gets one follow-up run, shared with every other
+        caller until it starts.
+        """
         if self._stopped:
-            return
-        now = dt_util.now()
-        last_run_at = self.data.finished_at if self.data else now
-        when = max(last_run_at + self.refresh_interval, now + timedelta(seconds=1))
-        if (change := self.generator.next_change(now)) is not None:
-            when = min(when, change)
-        self._unsub_timer = async_track_point_in_utc_time(
-            self.hass, self._handle_timer, dt_util.as_utc(when)
+            return None
+        task = self._trigger()
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and not (current and current.cancelling()):
+                return None  # the run was stopped by an unload
+            raise
+
+    async def _async_update_data(self) -> PlaylistRun | None:
+        """Run when an entity asks for an update."""
+        return await self.async_run()
+
+    @callback
+    def _trigger(self) -> asyncio.Task[PlaylistRun | None]:
+        """Start a run, or return the run that will answer this request."""
+        if self._follow_up is not None:
+            return self._follow_up
+        if self._current is not None:
+            self._follow_up = self._create_task(self._async_execute(self._current))
+            return self._follow_up
+        self._current = self._create_task(self._async_execute())
+        return self._current
+
+    def _create_task(
+        self, coro: Coroutine[Any, Any, PlaylistRun | None]
+    ) -> asyncio.Task[PlaylistRun | None]:
+        """Start a run task that the entry stops when it unloads."""
+        return self.config_entry.async_create_background_task(
+            self.hass, coro, f"{DOMAIN} run {self.title}"
         )
 
-    @callback
-    def _handle_timer(self, _now: datetime) -> None:
-        self._unsub_timer = None
-        self._start_run()
-
-    @callback
-    def _cancel_timer(self) -> None:
-        if self._unsub_timer is not None:
-            self._unsub_timer()
-            self._unsub_timer = None
-
-    async def _async_update_data(self) -> PlaylistRun:
-        """Generate and write the playlist; a failure is a run with status failed."""
-        async with self._run_lock:
+    async def _async_execute(
+        self, after: asyncio.Task[PlaylistRun | None] | None = None
+    ) -> PlaylistRun | None:
+        """Run once (after the run `after`, if given) and record the outcome."""
+        if after is not None:
+            await asyncio.wait([after])
+            self._follow_up = None
+            if self._stopped:
+                return None
+            self._current = asyncio.current_task()  # type: ignore[assignment,unused-ignore]
+        self._cancel_timer()
+        try:
             try:
-                run = await self._async_generate()
-            finally:
-                self._schedule_next()
+                async with asyncio.timeout(RUN_TIMEOUT):
+                    run = await self._async_generate()
+            except TimeoutError:
+                run = self._failed("timeout", f"the run took over {RUN_TIMEOUT} s")
+            except Exception:  # noqa: BLE001 - a bug must not stop the schedule
+                LOGGER.exception("Playlist '%s' failed unexpectedly", self.title)
+                run = self._failed("unexpected_error", "unexpected error")
+        finally:
+            self._current = None
+        self._record(run)
+        return run
+
+    @callback
+    def _record(self, run: PlaylistRun) -> None:
+        """Keep the run, tell Home Assistant, and schedule the next one."""
         self._state.last_run = run
+        self._state.failures = (
+            self._state.failures + 1 if run.status is RunStatus.FAILED else 0
+        )
         self._store.async_schedule_save()
+        self.async_set_updated_data(run)
         self.hass.bus.async_fire(
             EVENT_PLAYLIST_UPDATED,
             {
@@ -167,7 +285,32 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
                 "window": run.window,
             },
         )
-        return run
+        if self._stopped:
+            return
+        now = dt_util.now()
+        if (when := self._next_due(now)) <= now:
+            self._trigger()  # due again already: the window changed during the run
+        else:
+            self._schedule(when)
+
+    @callback
+    def _schedule(self, when: datetime) -> None:
+        self._cancel_timer()
+        if not self._stopped:
+            self._unsub_timer = async_track_point_in_utc_time(
+                self.hass, self._handle_timer, dt_util.as_utc(when)
+            )
+
+    @callback
+    def _handle_timer(self, _now: datetime) -> None:
+        self._unsub_timer = None
+        self._trigger()
+
+    @callback
+    def _cancel_timer(self) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
 
     async def _async_generate(self) -> PlaylistRun:
         now = dt_util.now()
@@ -191,7 +334,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             await self._async_write([track.id for track in generation.tracks], summary)
         except MusicServerAuthError:
             self.config_entry.async_start_reauth(self.hass)
-            return self._failed("invalid_auth", "Plex rejected the token")
+            return self._failed("invalid_auth", "the server rejected the credentials")
         except SonicAnalysisUnavailableError as err:
             async_create_sonic_issue(self.hass, self.config_entry)
             return self._failed("sonic_unavailable", str(err))
@@ -201,21 +344,26 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             return self._failed("server_error", str(err))
         except LastFmAuthError as err:
             runtime.lastfm_key_rejected = True
-            async_create_lastfm_key_issue(self.hass, self.config_entry)
+            self.config_entry.async_start_reauth(self.hass, data={REAUTH_LASTFM: True})
             return self._failed("lastfm_invalid_key", f"Last.fm: {err}")
         except LastFmNotFoundError as err:
             return self._failed("lastfm_user_not_found", f"Last.fm: {err}")
         except LastFmError as err:
             return self._failed("lastfm_unavailable", f"Last.fm: {err}")
         except PlaylistNameClashError:
-            self._create_name_clash_issue()
-            return self._failed(
-                "name_clash", "a Plex playlist Harmoniq does not own has this name"
+            async_create_name_clash_issue(
+                self.hass, self.config_entry, self.subentry.subentry_id, self.title
             )
-        if self._failing:
+            return self._failed(
+                "name_clash", "a playlist Harmoniq does not own has this name"
+            )
+        if self.failing:
             LOGGER.info("Playlist '%s' is working again", self.title)
-            self._failing = False
-        ir.async_delete_issue(self.hass, DOMAIN, self._name_clash_issue_id)
+        ir.async_delete_issue(
+            self.hass, DOMAIN, name_clash_issue_id(self.subentry.subentry_id)
+        )
+        if self.generator.needs_sonic_analysis:
+            ir.async_delete_issue(self.hass, DOMAIN, sonic_issue_id(self.config_entry))
         run = PlaylistRun(
             status=generation.status,
             finished_at=dt_util.utcnow(),
@@ -227,6 +375,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             window=generation.window,
             relaxed=generation.relaxed,
             missing=generation.missing,
+            settings=self.settings,
         )
         LOGGER.info(
             "Playlist '%s': wrote %d tracks (%s, %s%s)",
@@ -240,13 +389,17 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
 
     async def _async_write(self, track_ids: list[str], summary: str) -> None:
         """Write the tracks to the playlist Harmoniq owns, remembering a new one."""
-        info = await async_write_owned_playlist(
-            self.config_entry.runtime_data.server,
-            self._state.playlist_id,
-            self.title,
-            track_ids,
-            summary,
-        )
+        self._writing = True
+        try:
+            info = await self.config_entry.runtime_data.writer.async_write(
+                self.subentry.subentry_id,
+                self._state.playlist_id,
+                self.title,
+                track_ids,
+                summary,
+            )
+        finally:
+            self._writing = False
         if info.id != self._state.playlist_id:
             self._state.playlist_id = info.id
             self._store.async_schedule_save()
@@ -258,10 +411,9 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         window: str | None = None,
         missing: tuple[str, ...] = (),
     ) -> PlaylistRun:
-        """Record a failed run; the Plex playlist keeps its tracks."""
-        log = LOGGER.debug if self._failing else LOGGER.warning
+        """Record a failed run; the server playlist keeps its tracks."""
+        log = LOGGER.debug if self.failing else LOGGER.warning
         log("Playlist '%s' was not updated: %s", self.title, detail)
-        self._failing = True
         previous = self.data
         return PlaylistRun(
             status=RunStatus.FAILED,
@@ -270,22 +422,21 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             reason=reason,
             window=window or (previous.window if previous else None),
             missing=missing or (previous.missing if previous else ()),
+            settings=self.settings,
         )
 
-    @property
-    def _name_clash_issue_id(self) -> str:
-        return f"name_clash_{self.subentry.subentry_id}"
 
-    def _create_name_clash_issue(self) -> None:
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            self._name_clash_issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="playlist_name_clash",
-            translation_placeholders={
-                "name": self.title,
-                "server": self.config_entry.title,
-            },
-        )
+def run_failed_error(
+    failed: Sequence[tuple[PlaylistCoordinator, PlaylistRun | None]],
+) -> HomeAssistantError:
+    """Return the error telling that these playlist runs failed, with their reasons."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="playlist_not_updated",
+        translation_placeholders={
+            "playlists": ", ".join(
+                f"{coordinator.title} ({run.reason if run else 'unloaded'})"
+                for coordinator, run in failed
+            )
+        },
+    )

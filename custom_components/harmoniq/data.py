@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import ConfigEntry
 
 from .lastfm import LastFmClient
+from .playlists import OwnedPlaylistWriter
 from .plex import PlexMusicServer
 from .storage import HarmoniqStore
 
@@ -24,6 +25,8 @@ class HarmoniqData:
     server: PlexMusicServer
     lastfm: LastFmClient | None
     store: HarmoniqStore
+    writer: OwnedPlaylistWriter
+    """Writes the playlists Harmoniq owns on the server."""
     coordinators: dict[str, PlaylistCoordinator] = field(default_factory=dict)
     """Playlist coordinators by subentry id."""
     lastfm_key_rejected: bool = False

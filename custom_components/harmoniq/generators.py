@@ -70,6 +70,8 @@ class PlaylistGenerator(Protocol):
     """Chooses a playlist's tracks."""
 
     kind: str
+    needs_sonic_analysis: bool
+    """Whether runs ask the server for sonic analysis."""
 
     async def async_generate(self, now: datetime) -> Generation:
         """Choose the tracks for a run at `now` (local, aware)."""
@@ -83,6 +85,8 @@ class PlaylistGenerator(Protocol):
 
 class _IntervalOnly:
     """For kinds without time windows: the content changes on the interval only."""
+
+    needs_sonic_analysis = False
 
     def window_name(self, now: datetime) -> str | None:
         """Return None: no time windows."""
@@ -131,6 +135,7 @@ class DailyFlowGenerator:
             library_keys=library_keys(data, entry_libraries),
             order=data.get(CONF_ORDER, "spread"),
         )
+        self.needs_sonic_analysis = self.settings.order == "flow"
 
     async def async_generate(self, now: datetime) -> Generation:
         """Select for the active window; optionally order the tracks as a flow."""
@@ -154,6 +159,7 @@ class SonicFlowGenerator(_IntervalOnly):
     """A flow of sonically similar tracks from a seed."""
 
     kind = KIND_SONIC_FLOW
+    needs_sonic_analysis = True
 
     def __init__(
         self,

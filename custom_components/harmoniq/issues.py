@@ -15,7 +15,7 @@ def sonic_issue_id(entry: ConfigEntry) -> str:
 
 
 def async_create_sonic_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Explain how to turn on Plex's sonic analysis."""
+    """Explain how to turn on the server's sonic analysis."""
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -27,19 +27,37 @@ def async_create_sonic_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     )
 
 
-def lastfm_key_issue_id(entry: ConfigEntry) -> str:
-    """Return the id of the "Last.fm rejected the key" issue of an entry."""
-    return f"lastfm_invalid_key_{entry.entry_id}"
+def name_clash_issue_id(subentry_id: str) -> str:
+    """Return the id of the issue "a playlist Harmoniq does not own has this name"."""
+    return f"name_clash_{subentry_id}"
 
 
-def async_create_lastfm_key_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Explain that Last.fm playlists stop until the key is fixed by reconfiguring."""
+def async_create_name_clash_issue(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_id: str, title: str
+) -> None:
+    """Explain that a playlist stops until the user renames one of the two."""
     ir.async_create_issue(
         hass,
         DOMAIN,
-        lastfm_key_issue_id(entry),
+        name_clash_issue_id(subentry_id),
         is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="lastfm_invalid_key",
-        translation_placeholders={"entry": entry.title},
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="playlist_name_clash",
+        translation_placeholders={"name": title, "server": entry.title},
     )
+
+
+def async_delete_entry_issues(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_ids: set[str] | None = None
+) -> None:
+    """Delete the issues of an entry's playlists (of `subentry_ids` only, if given).
+
+    Without `subentry_ids`, the entry's own issues go too: the entry is removed.
+    """
+    ids = {name_clash_issue_id(subentry_id) for subentry_id in subentry_ids or ()}
+    if subentry_ids is None:
+        ids |= {
+            name_clash_issue_id(subentry_id) for subentry_id in entry.subentries
+        } | {sonic_issue_id(entry)}
+    for issue_id in ids:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -8,7 +8,13 @@ from typing import Any
 
 import voluptuous as vol
 
-from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -21,7 +27,29 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
+    issue_registry as ir,
 )
+
+try:  # Home Assistant 2025.8 and later
+    from homeassistant.helpers.target import (  # type: ignore[import-not-found,unused-ignore]
+        TargetSelection,
+        async_extract_referenced_entity_ids,
+    )
+except ImportError:  # the minimum release: the same lookup lives in `service`
+    from homeassistant.helpers.service import (
+        async_extract_referenced_entity_ids as _extract_from_call,
+    )
+
+    def _referenced(call: ServiceCall) -> Any:
+        return _extract_from_call(call.hass, call)
+else:
+
+    def _referenced(call: ServiceCall) -> Any:
+        return async_extract_referenced_entity_ids(
+            call.hass, TargetSelection(call.data)
+        )
+
+
 from homeassistant.util.json import JsonValueType
 
 from .const import (
@@ -31,16 +59,24 @@ from .const import (
     SERVICE_REFRESH_PLAYLIST,
     SERVICE_SET_TRACK_MATCH,
 )
-from .coordinator import PlaylistCoordinator
+from .coordinator import PlaylistCoordinator, run_failed_error
 from .data import HarmoniqConfigEntry
 from .engine.matching import match_track, title_search_term, track_key
 from .engine.models import Track
-from .issues import async_create_sonic_issue
+from .engine.selection import RunStatus
+from .issues import async_create_sonic_issue, sonic_issue_id
 from .music_server import MusicServerError, SonicAnalysisUnavailableError
-from .playlists import PlaylistNameClashError, async_write_owned_playlist
+from .playlists import PlaylistNameClashError
 from .storage import PlaylistRun
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+TARGET_KEYS = (
+    ATTR_ENTITY_ID,
+    ATTR_DEVICE_ID,
+    ATTR_AREA_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
 ATTR_ARTIST = "artist"
 ATTR_TITLE = "title"
 ATTR_TRACK = "track"
@@ -51,12 +87,7 @@ DEFAULT_ADVENTURE_NAME = "Sonic Adventure"
 # Title search candidates looked at when a track is given by artist and title.
 TITLE_CANDIDATES = 50
 
-REFRESH_PLAYLIST_SCHEMA = vol.Schema(
-    {
-        vol.Optional(ATTR_ENTITY_ID): cv.entity_ids,
-        vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
-    }
-)
+REFRESH_PLAYLIST_SCHEMA = vol.Schema(cv.ENTITY_SERVICE_FIELDS)
 
 
 CREATE_SONIC_ADVENTURE_SCHEMA = vol.Schema(
@@ -122,13 +153,14 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
         start = await _async_resolve_track(entry, call.data, "from")
         end = await _async_resolve_track(entry, call.data, "to")
         path = await server.async_sonic_path(start, end)
+        ir.async_delete_issue(call.hass, DOMAIN, sonic_issue_id(entry))
         summary = (
             f"Sonic Adventure by Harmoniq from “{start.artist} - {start.title}” to "
             f"“{end.artist} - {end.title}”."
         )
         store = entry.runtime_data.store
-        info = await async_write_owned_playlist(
-            server,
+        info = await entry.runtime_data.writer.async_write(
+            f"adventure:{title.casefold()}",
             store.adventures.get(title.casefold()),
             title,
             [track.id for track in path],
@@ -255,11 +287,21 @@ async def _async_resolve_track(
 
 
 async def _async_refresh_playlist(call: ServiceCall) -> ServiceResponse:
-    """Regenerate the targeted playlists (all without a target) and report them."""
+    """Regenerate the targeted playlists (all without a target) and report them.
+
+    Raises when every targeted playlist failed; the response reports each one.
+    """
     coordinators = _targeted_coordinators(call)
     runs = await asyncio.gather(
         *(coordinator.async_run() for coordinator in coordinators)
     )
+    failed = [
+        (coordinator, run)
+        for coordinator, run in zip(coordinators, runs, strict=True)
+        if run is None or run.status is RunStatus.FAILED
+    ]
+    if failed and len(failed) == len(coordinators):
+        raise run_failed_error(failed)
     return {
         "playlists": [
             _run_response(coordinator, run)
@@ -275,7 +317,7 @@ def _run_response(
         return {
             "name": coordinator.title,
             "status": "failed",
-            "reason": "unexpected_error",
+            "reason": "unloaded",
             "missing": [],
             "tracks": [],
         }
@@ -293,32 +335,31 @@ def _run_response(
 
 
 def _targeted_coordinators(call: ServiceCall) -> list[PlaylistCoordinator]:
-    """Resolve the call's entities and devices to playlist coordinators."""
+    """Resolve the call's targets (entities, devices, areas, floors, labels)."""
     hass = call.hass
     loaded: dict[str, PlaylistCoordinator] = {}
     entry: HarmoniqConfigEntry
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
         loaded.update(entry.runtime_data.coordinators)
-    entity_ids: list[str] = call.data.get(ATTR_ENTITY_ID, [])
-    device_ids: list[str] = call.data.get(ATTR_DEVICE_ID, [])
-    if not entity_ids and not device_ids:
+    if not any(call.data.get(key) for key in TARGET_KEYS):
         if not loaded:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="no_playlists"
             )
         return list(loaded.values())
 
+    referenced = _referenced(call)
     targeted: dict[str, PlaylistCoordinator] = {}
     entity_registry = er.async_get(hass)
-    for entity_id in entity_ids:
+    for entity_id in sorted(referenced.referenced | referenced.indirectly_referenced):
         entity = entity_registry.async_get(entity_id)
-        subentry_id = (
-            entity.config_subentry_id if entity and entity.platform == DOMAIN else None
-        )
-        coordinator = _coordinator_for(subentry_id, loaded, entity_id)
-        targeted[coordinator.subentry.subentry_id] = coordinator
+        if entity is None or entity.platform != DOMAIN:
+            if entity_id in referenced.referenced:
+                raise _not_a_playlist(entity_id)
+            continue  # another integration's entity in the area or with the label
+        _add_coordinator(targeted, entity.config_subentry_id, loaded, entity_id)
     device_registry = dr.async_get(hass)
-    for device_id in device_ids:
+    for device_id in sorted(referenced.referenced_devices):
         device = device_registry.async_get(device_id)
         subentry_id = next(
             (
@@ -328,25 +369,38 @@ def _targeted_coordinators(call: ServiceCall) -> list[PlaylistCoordinator]:
             ),
             None,
         )
-        coordinator = _coordinator_for(subentry_id, loaded, device_id)
-        targeted[coordinator.subentry.subentry_id] = coordinator
+        if subentry_id is None and device_id in call.data.get(ATTR_DEVICE_ID, ()):
+            raise _not_a_playlist(device_id)
+        if subentry_id is not None:
+            _add_coordinator(targeted, subentry_id, loaded, device_id)
+    if not targeted:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_targeted_playlists"
+        )
     return list(targeted.values())
 
 
-def _coordinator_for(
-    subentry_id: str | None, loaded: dict[str, PlaylistCoordinator], target: str
-) -> PlaylistCoordinator:
-    """Return the coordinator of a target's playlist, or raise a translated error."""
+def _not_a_playlist(target: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_playlist",
+        translation_placeholders={"target": target},
+    )
+
+
+def _add_coordinator(
+    targeted: dict[str, PlaylistCoordinator],
+    subentry_id: str | None,
+    loaded: dict[str, PlaylistCoordinator],
+    target: str,
+) -> None:
+    """Add the coordinator of a target's playlist, or raise a translated error."""
     if subentry_id is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="not_a_playlist",
-            translation_placeholders={"target": target},
-        )
+        raise _not_a_playlist(target)
     if subentry_id not in loaded:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="playlist_not_loaded",
             translation_placeholders={"target": target},
         )
-    return loaded[subentry_id]
+    targeted[subentry_id] = loaded[subentry_id]

@@ -1,19 +1,33 @@
-"""What Harmoniq remembers across restarts: owned playlists and last runs."""
+"""What Harmoniq remembers across restarts: owned playlists and last runs.
+
+One `HarmoniqStore` serves a config entry for as long as Home Assistant runs: reloads
+of the entry reuse it (`async_get_store`), so a late save of an old reload can never
+overwrite a newer one. The stored shape is versioned; older shapes are migrated and
+an unreadable file is logged and replaced, never a reason for setup to fail.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .engine.selection import RunStatus
 
 STORAGE_VERSION = 1
+# 1.1: playlists (id, last run), adventures, matches; keys added over time.
+# 1.2: every key present; runs carry their settings' fingerprint; playlists their
+#      consecutive failures.
+STORAGE_MINOR_VERSION = 2
 SAVE_DELAY = 5  # seconds
+
+DATA_STORES: HassKey[dict[str, HarmoniqStore]] = HassKey(f"{DOMAIN}_stores")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,8 @@ class PlaylistRun:
     relaxed: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     """Source tracks ("Artist - Title") the libraries do not have (Last.fm kinds)."""
+    settings: str | None = None
+    """Fingerprint of the settings the run was made with; None if unknown."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable form."""
@@ -47,7 +63,7 @@ class PlaylistRun:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlaylistRun:
+    def from_dict(cls, data: Mapping[str, Any]) -> PlaylistRun:
         """Rebuild a run saved with `as_dict`."""
         return cls(
             status=RunStatus(data["status"]),
@@ -56,7 +72,8 @@ class PlaylistRun:
             reason=data["reason"],
             window=data["window"],
             relaxed=tuple(data["relaxed"]),
-            missing=tuple(data.get("missing", ())),
+            missing=tuple(data["missing"]),
+            settings=data["settings"],
         )
 
 
@@ -65,19 +82,75 @@ class PlaylistState:
     """What Harmoniq keeps about one playlist."""
 
     playlist_id: str | None = None
-    """The ratingKey of the Plex playlist Harmoniq created and owns."""
+    """The id of the server playlist Harmoniq created and owns."""
     last_run: PlaylistRun | None = None
+    failures: int = 0
+    """Failed runs in a row, for the retry back-off."""
 
 
 class _StoredPlaylist(TypedDict):
     playlist_id: str | None
     last_run: dict[str, Any] | None
+    failures: int
 
 
 class _Stored(TypedDict):
     playlists: dict[str, _StoredPlaylist]
     adventures: dict[str, str]
     matches: dict[str, str | None]
+
+
+class _HarmoniqStorage(Store[_Stored]):
+    """The entry's storage file, migrated from every earlier shape."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> _Stored:
+        """Bring a 1.1 file to 1.2: fill in every key later versions expect."""
+        if old_major_version > STORAGE_VERSION:
+            raise NotImplementedError  # a newer Harmoniq wrote it: don't guess
+        return migrate_stored(old_data)
+
+
+def migrate_stored(old: Any) -> _Stored:
+    """Return a 1.1 store's data in the 1.2 shape.
+
+    Parts that are not what any version wrote are dropped with a warning; the rest
+    is kept.
+    """
+    old = old if isinstance(old, dict) else {}
+    playlists: dict[str, _StoredPlaylist] = {}
+    for subentry_id, state in _mapping(old.get("playlists")).items():
+        if not isinstance(state, dict):
+            LOGGER.warning(
+                "Harmoniq's stored state of playlist %s is unreadable; it starts afresh",
+                subentry_id,
+            )
+            continue
+        run = state.get("last_run")
+        if isinstance(run, dict):
+            run = {
+                "tracks": [],
+                "reason": None,
+                "window": None,
+                "relaxed": [],
+                "missing": [],
+                "settings": None,
+            } | run
+        playlists[subentry_id] = {
+            "playlist_id": state.get("playlist_id"),
+            "last_run": run if isinstance(run, dict) else None,
+            "failures": 0,
+        }
+    return {
+        "playlists": playlists,
+        "adventures": dict(_mapping(old.get("adventures"))),
+        "matches": dict(_mapping(old.get("matches"))),
+    }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(slots=True)
@@ -94,32 +167,51 @@ class HarmoniqStore:
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant, entry_id: str) -> HarmoniqStore:
-        """Load the entry's store."""
-        store: Store[_Stored] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
-        stored = await store.async_load() or _Stored(
-            playlists={}, adventures={}, matches={}
-        )
-        return cls(
-            store,
-            {
-                subentry_id: PlaylistState(
+        """Load the entry's store from disk, migrating or replacing what it finds."""
+        store = _storage(hass, entry_id)
+        harmoniq_store = cls(store)
+        try:
+            stored = await store.async_load()
+        except NotImplementedError:
+            LOGGER.warning(
+                "Harmoniq's stored playlists were written by a newer version; "
+                "starting afresh"
+            )
+            return harmoniq_store
+        if stored is None:
+            return harmoniq_store
+        for subentry_id, state in _mapping(stored.get("playlists")).items():
+            try:
+                harmoniq_store.playlists[subentry_id] = PlaylistState(
                     playlist_id=state["playlist_id"],
                     last_run=PlaylistRun.from_dict(state["last_run"])
                     if state["last_run"]
                     else None,
+                    failures=int(state["failures"]),
                 )
-                for subentry_id, state in stored["playlists"].items()
-            },
-            dict(stored["adventures"]),
-            dict(stored["matches"]),
-        )
+            except (KeyError, TypeError, ValueError) as err:
+                LOGGER.warning(
+                    "Harmoniq's stored state of playlist %s is unreadable (%s: %s); "
+                    "it starts afresh",
+                    subentry_id,
+                    type(err).__name__,
+                    err,
+                )
+        harmoniq_store.adventures = {
+            str(title): str(playlist_id)
+            for title, playlist_id in _mapping(stored.get("adventures")).items()
+        }
+        harmoniq_store.matches = {
+            str(key): None if track_id is None else str(track_id)
+            for key, track_id in _mapping(stored.get("matches")).items()
+        }
+        return harmoniq_store
 
     @staticmethod
     async def async_remove(hass: HomeAssistant, entry_id: str) -> None:
-        """Delete an entry's store."""
-        await Store[_Stored](
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
-        ).async_remove()
+        """Delete an entry's store, in memory and on disk."""
+        hass.data.get(DATA_STORES, {}).pop(entry_id, None)
+        await _storage(hass, entry_id).async_remove()
 
     def state(self, subentry_id: str) -> PlaylistState:
         """Return (creating it if needed) the state of one playlist."""
@@ -130,7 +222,7 @@ class HarmoniqStore:
         self.store.async_delay_save(self._data, SAVE_DELAY)
 
     def forget(self, subentry_id: str) -> None:
-        """Drop a removed playlist (its Plex playlist stays in Plex)."""
+        """Drop a removed playlist (its server playlist stays on the server)."""
         if self.playlists.pop(subentry_id, None) is not None:
             self.async_schedule_save()
 
@@ -144,9 +236,27 @@ class HarmoniqStore:
                 subentry_id: {
                     "playlist_id": state.playlist_id,
                     "last_run": state.last_run.as_dict() if state.last_run else None,
+                    "failures": state.failures,
                 }
                 for subentry_id, state in self.playlists.items()
             },
             "adventures": self.adventures,
             "matches": self.matches,
         }
+
+
+def _storage(hass: HomeAssistant, entry_id: str) -> _HarmoniqStorage:
+    return _HarmoniqStorage(
+        hass,
+        STORAGE_VERSION,
+        f"{DOMAIN}.{entry_id}",
+        minor_version=STORAGE_MINOR_VERSION,
+    )
+
+
+async def async_get_store(hass: HomeAssistant, entry_id: str) -> HarmoniqStore:
+    """Return the entry's store, loading it on the entry's first setup only."""
+    stores = hass.data.setdefault(DATA_STORES, {})
+    if (store := stores.get(entry_id)) is None:
+        store = stores[entry_id] = await HarmoniqStore.async_load(hass, entry_id)
+    return store
