@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 import itertools
 import logging
+import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -339,6 +342,74 @@ async def test_failed_run_leaves_the_playlist(
     assert coordinator.data is not None
     assert coordinator.data.status == "ok"
     assert "is working again" in caplog.text
+
+
+async def test_trickled_reply_fails_the_run_at_the_deadline(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reply trickled a byte at a time fails the run once the request deadline passes.
+
+    Each byte comes well within plexapi's per-read timeout, so only the deadline
+    stops the request. No frozen clock here: the fake trickles on the event loop.
+    """
+    coordinator = await _setup(hass, config_entry)
+    search = f"/library/sections/{MUSIC_SECTION}/all"
+    # One byte every 50 ms: a search reply (tens of kB) would take half an hour.
+    plex_server.inject_fault("trickle", path_prefix=search, chunk_size=1, interval=0.05)
+    with patch("custom_components.harmoniq.plex.REQUEST_DEADLINE", 0.5):
+        started = time.monotonic()
+        async with asyncio.timeout(10):  # without a deadline: half an hour
+            run = await coordinator.async_run()
+        elapsed = time.monotonic() - started
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "cannot_connect")
+    assert elapsed < 5
+    trickled = [r for r in plex_server.requests if r.path == search][-1]
+    assert 0 < len(trickled.response) < 100  # cut off, far from the whole reply
+    assert "Traceback" not in caplog.text
+
+    plex_server.clear_faults()
+    run = await coordinator.async_run()
+    assert run is not None
+    assert run.status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        (f"/library/sections/{MUSIC_SECTION}/mood", "GET"),  # a tag list
+        (f"/library/sections/{MUSIC_SECTION}/all", "GET"),  # a search
+        ("/playlists", "GET"),  # plexapi's own parsing
+    ],
+)
+async def test_empty_reply_fails_the_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    method: str,
+) -> None:
+    """An empty 200 reply (PMS always sends a MediaContainer) is a server error."""
+    freezer.move_to(MORNING)
+    plex_server.inject_fault("empty", path_prefix=path, method=method)
+    coordinator = await _setup(hass, config_entry)
+    assert coordinator.data is not None
+    assert (coordinator.data.status, coordinator.data.reason) == (
+        "failed",
+        "server_error",
+    )
+
+    run = await coordinator.async_run()
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "server_error")
+    assert hass.states.get("sensor.daily_flow_status").state == "failed"
+    assert f"Plex sent an empty reply to {path}" in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 async def test_revoked_token_starts_reauth(

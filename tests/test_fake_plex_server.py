@@ -361,6 +361,42 @@ async def test_lt_matches_missing(
         await fake.stop()
 
 
+@pytest.mark.parametrize("fold_diacritics", [False, True], ids=["literal", "folding"])
+async def test_fold_diacritics(
+    socket_enabled: None, session: requests.Session, fold_diacritics: bool
+) -> None:
+    """String filters ignore case; diacritics only with fold_diacritics."""
+    library = generate_library(20, seed=5)
+    target = library.add_track("Hoppípolla", "Sigur Rós")
+    fake = FakePlexServer(
+        token=TOKEN,
+        music_sections=[(SECTION, "Music", library)],
+        fold_diacritics=fold_diacritics,
+    )
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        music = await run(lambda: plex.library.sectionByID(SECTION))
+
+        async def found(filters: dict[str, str]) -> set[int]:
+            return keys(
+                await run(lambda: music.search(libtype="track", filters=filters))
+            )
+
+        expected = {target.rating_key}
+        assert await found({"title": "HOPPÍPOLLA"}) == expected
+        assert await found({"artist.title": "sigur rós"}) == expected
+        assert await found({"title==": "hoppípolla"}) == expected
+        folded = expected if fold_diacritics else set()
+        assert await found({"title": "Hoppipolla"}) == folded
+        assert await found({"artist.title": "Sigur Ros"}) == folded
+        assert await found({"title==": "hoppipolla"}) == folded
+        not_containing = await found({"title!": "Hoppipolla"})
+        assert (target.rating_key in not_containing) is not fold_diacritics
+    finally:
+        await fake.stop()
+
+
 async def test_sonic(
     fake: FakePlexServer, session: requests.Session, library: FakeLibrary
 ) -> None:
@@ -411,6 +447,26 @@ async def test_faults_and_latency(
         )
     with pytest.raises(NotFound):
         await run(plex.query, "/no/such/path")
+
+
+async def test_empty_and_trickled_replies(
+    fake: FakePlexServer, session: requests.Session
+) -> None:
+    """An empty 200 reply parses as None; a trickled reply arrives whole, slowly."""
+    plex = await connect(fake, session)
+    fake.inject_fault("empty", path_prefix="/library/sections", times=1)
+    assert await run(plex.query, f"/library/sections/{SECTION}/mood?type=10") is None
+    assert (fake.requests[-1].status, fake.requests[-1].response) == (200, b"")
+
+    fake.inject_fault(
+        "trickle", path_prefix="/identity", chunk_size=16, interval=0.001, times=1
+    )
+    trickled = await run(plex.query, "/identity")
+    assert trickled.attrib["machineIdentifier"] == fake.machine_identifier
+    sent = fake.requests[-1].response
+    await run(plex.query, "/identity")
+    assert len(sent) > 16
+    assert sent == fake.requests[-1].response
 
 
 async def test_large_library(socket_enabled: None, session: requests.Session) -> None:

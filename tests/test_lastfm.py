@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 import itertools
 import json
-import time
 from typing import Any
 from unittest.mock import patch
 
@@ -27,6 +26,7 @@ from custom_components.harmoniq.lastfm import (
     LastFmRateLimitError,
     LastFmTrack,
     _artists,
+    _RateLimiter,
     _tracks,
     cache_key,
 )
@@ -72,6 +72,33 @@ class FakeClock:
     def __call__(self) -> float:
         """Return the current fake time."""
         return self.now
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when the code under test sleeps on it."""
+
+    def __init__(self) -> None:
+        """Start at 0 with no wait taken."""
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait and move the clock on instead of waiting."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clock(lastfm_server: FakeLastFmServer) -> FakeMonotonic:
+    """A fake monotonic clock, also stamping the fake server's requests."""
+    fake = FakeMonotonic()
+    lastfm_server.clock = fake
+    return fake
 
 
 # ------------------------------------------------------------------ parsing
@@ -447,18 +474,21 @@ async def test_retry_then_success(
 
 
 async def test_backoff_delays(
-    make_client: Callable[..., LastFmClient], lastfm_server: FakeLastFmServer
+    make_client: Callable[..., LastFmClient],
+    lastfm_server: FakeLastFmServer,
+    clock: FakeMonotonic,
 ) -> None:
     """Retries wait the configured (exponential) delays."""
-    client = make_client(retry_delays=(0.05, 0.1, 0.2))
+    client = make_client(
+        retry_delays=(0.05, 0.1, 0.2), monotonic=clock, sleep=clock.sleep
+    )
     lastfm_server.inject_error(8, status=200)
     with pytest.raises(LastFmError):
         await client.async_chart_top_tracks(10)
+    assert clock.sleeps == [0.05, 0.1, 0.2]
     times = lastfm_server.timestamps()
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert len(gaps) == 3
-    for gap, delay in zip(gaps, (0.05, 0.1, 0.2), strict=True):
-        assert gap >= delay  # no upper bound: shared machines are slow at times
+    assert gaps == pytest.approx([0.05, 0.1, 0.2])
 
 
 async def test_timeout_retried(
@@ -635,32 +665,64 @@ def test_cache_bound_and_keys() -> None:
 
 
 async def test_rate_limit(
-    make_client: Callable[..., LastFmClient], lastfm_server: FakeLastFmServer
+    make_client: Callable[..., LastFmClient],
+    lastfm_server: FakeLastFmServer,
+    clock: FakeMonotonic,
 ) -> None:
-    """12 concurrent calls: never more than 5 requests in any second."""
-    client = make_client(max_calls_per_second=5)
-    start = time.monotonic()
+    """12 concurrent calls: 5 at once, then a wait of one window before each 5 more.
+
+    The limiter runs on a fake clock that only its waits move: the requests are
+    stamped with it, so the test measures what the limiter decided, not how fast
+    the machine was. One request in flight at a time keeps each stamp equal to its
+    start (with two, a wait could move the clock before the other one arrives).
+    """
+    client = make_client(
+        max_calls_per_second=5, max_concurrent=1, monotonic=clock, sleep=clock.sleep
+    )
     await asyncio.gather(
         *(client.async_similar_artists(f"Artist {i}", 5) for i in range(12))
     )
-    elapsed = time.monotonic() - start
-    times = sorted(lastfm_server.timestamps())
-    assert len(times) == 12
-    for index in range(len(times) - 5):
-        assert times[index + 5] - times[index] >= 1.0
+    assert clock.sleeps == pytest.approx([1.05, 1.05])  # the window, widened a bit
+    assert sorted(lastfm_server.timestamps()) == pytest.approx(
+        [0.0] * 5 + [1.05] * 5 + [2.1] * 2
+    )
     assert lastfm_server.max_in_window(1.0) <= 5
-    assert elapsed >= 2.0  # 12 calls at 5 a second need two full windows
     assert client.calls_made == 12
 
 
+async def test_rate_limit_waits_only_as_needed(clock: FakeMonotonic) -> None:
+    """A start frees its slot one window later: the limiter waits for that, no more."""
+    limiter = _RateLimiter(2, 1.0, monotonic=clock, sleep=clock.sleep)
+    await limiter.acquire()
+    clock.now = 0.25
+    await limiter.acquire()
+    clock.now = 0.5
+    await limiter.acquire()  # the first start frees its slot at 1.0
+    assert clock.sleeps == [0.5]
+    clock.now = 1.25  # the second one's slot is free now: no wait
+    await limiter.acquire()
+    await limiter.acquire()  # the third one's (1.0) frees at 2.0
+    assert clock.sleeps == [0.5, 0.75]
+
+
 async def test_rate_limit_counts_retries(
-    make_client: Callable[..., LastFmClient], lastfm_server: FakeLastFmServer
+    make_client: Callable[..., LastFmClient],
+    lastfm_server: FakeLastFmServer,
+    clock: FakeMonotonic,
 ) -> None:
     """Retries go through the same limiter."""
-    client = make_client(max_calls_per_second=5, retry_delays=(0.0,) * 6)
+    client = make_client(
+        max_calls_per_second=5,
+        retry_delays=(0.0,) * 6,
+        monotonic=clock,
+        sleep=clock.sleep,
+    )
     lastfm_server.inject_error(11, status=503, times=6)
     await client.async_chart_top_tracks(5)
     assert client.calls_made == 7
+    # Five calls, a retry delay (0) after each failure, one window before the 6th.
+    assert clock.sleeps == pytest.approx([0.0] * 5 + [1.05, 0.0])
+    assert lastfm_server.timestamps() == pytest.approx([0.0] * 5 + [1.05] * 2)
     assert lastfm_server.max_in_window(1.0) <= 5
 
 

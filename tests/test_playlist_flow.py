@@ -124,6 +124,24 @@ async def test_add_daily_flow(
             "unknown_tag",
             {"index": "2", "tag": "Chil", "kind": "mood"},
         ),
+        (
+            {CONF_TIME_WINDOWS: "22:00-02:00:name=Late, later:moods=Chill"},
+            CONF_TIME_WINDOWS,
+            "window_bad_name",
+            {"index": "1", "window": "22:00-02:00:name=Late, later:moods=Chill"},
+        ),
+        (
+            {CONF_TIME_WINDOWS: "08:00-10:00:moods=Chill\n10:00-12:00:name=A\rB"},
+            CONF_TIME_WINDOWS,
+            "window_bad_name",
+            {"index": "2", "window": "10:00-12:00:name=A\rB"},
+        ),
+        (
+            {CONF_TIME_WINDOWS: "08:00-10:00:moods=Chill\rRelaxed"},
+            CONF_TIME_WINDOWS,
+            "window_line_break",
+            {"index": "1", "key": "moods"},
+        ),
     ],
 )
 async def test_daily_flow_errors(

@@ -8,6 +8,7 @@ from typing import Any
 import voluptuous as vol
 
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
@@ -69,6 +70,7 @@ from .const import (
     KIND_LASTFM_TOP_TRACKS,
     KIND_SONIC_FLOW,
     LOGGER,
+    REAUTH_LASTFM,
     SUBENTRY_TYPE_PLAYLIST,
 )
 from .data import HarmoniqConfigEntry
@@ -127,10 +129,11 @@ STEP_LASTFM_SCHEMA = vol.Schema(
 class FormError(Exception):
     """A failure to show on the form, by its translation key."""
 
-    def __init__(self, key: str) -> None:
-        """Keep the error's translation key."""
+    def __init__(self, key: str, field: str = "base") -> None:
+        """Keep the error's translation key and the form field it belongs to."""
         super().__init__(key)
         self.key = key
+        self.field = field
 
 
 class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -247,39 +250,22 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         """Optionally connect a Last.fm API key and username."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            api_key = user_input.get(CONF_API_KEY, "").strip()
-            username = user_input.get(CONF_USERNAME, "").strip()
-            lastfm_data: dict[str, str] = {}
-            if username and not api_key:
-                errors[CONF_API_KEY] = "api_key_required"
-            elif api_key:
-                client = LastFmClient(async_get_clientsession(self.hass), api_key)
-                try:
-                    if username:
-                        username = (await client.async_get_user(username)).name
-                    else:
-                        await client.async_validate_key()
-                except LastFmAuthError:
-                    errors[CONF_API_KEY] = "invalid_api_key"
-                except LastFmNotFoundError:
-                    errors[CONF_USERNAME] = "invalid_user"
-                except LastFmError as err:
-                    LOGGER.warning("Cannot validate the Last.fm account: %s", err)
-                    errors["base"] = "lastfm_cannot_connect"
-                lastfm_data = {CONF_API_KEY: api_key}
-                if username:
-                    lastfm_data[CONF_USERNAME] = username
-            if not errors:
+            try:
+                lastfm_data = await self._async_check_lastfm(
+                    user_input.get(CONF_API_KEY, "").strip(),
+                    user_input.get(CONF_USERNAME, "").strip(),
+                )
+            except FormError as err:
+                errors[err.field] = err.key
+            else:
                 data = {
                     key: value
                     for key, value in self._data.items()
                     if key not in (CONF_API_KEY, CONF_USERNAME)
                 } | lastfm_data
                 if self.source == SOURCE_RECONFIGURE:
-                    return self.async_update_reload_and_abort(
-                        self._get_reconfigure_entry(),
-                        title=self._server_name,
-                        data=data,
+                    return self._async_update_and_reload(
+                        self._get_reconfigure_entry(), data, self._server_name
                     )
                 return self.async_create_entry(
                     title=self._server_name,
@@ -299,11 +285,92 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def _async_check_lastfm(self, api_key: str, username: str) -> dict[str, str]:
+        """Return the Last.fm part of the entry's data, checked with Last.fm.
+
+        Both empty: no Last.fm. Raises `FormError` for the field to mark.
+        """
+        if not api_key:
+            if username:
+                raise FormError("api_key_required", CONF_API_KEY)
+            return {}
+        client = LastFmClient(async_get_clientsession(self.hass), api_key)
+        try:
+            if username:
+                username = (await client.async_get_user(username)).name
+            else:
+                await client.async_validate_key()
+        except LastFmAuthError as err:
+            raise FormError("invalid_api_key", CONF_API_KEY) from err
+        except LastFmNotFoundError as err:
+            raise FormError("invalid_user", CONF_USERNAME) from err
+        except LastFmError as err:
+            LOGGER.warning("Cannot validate the Last.fm account: %s", err)
+            raise FormError("lastfm_cannot_connect") from err
+        return {CONF_API_KEY: api_key} | ({CONF_USERNAME: username} if username else {})
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Plex rejected the stored token."""
+        """Ask for what was rejected: the server token, or the Last.fm API key."""
+        if entry_data.get(REAUTH_LASTFM):
+            return await self.async_step_reauth_lastfm()
         return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_lastfm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a Last.fm API key (and username) that Last.fm accepts."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                lastfm_data = await self._async_check_lastfm(
+                    user_input.get(CONF_API_KEY, "").strip(),
+                    user_input.get(CONF_USERNAME, "").strip(),
+                )
+            except FormError as err:
+                errors[err.field] = err.key
+            else:
+                if CONF_API_KEY not in lastfm_data:
+                    errors[CONF_API_KEY] = "api_key_required"
+                else:
+                    data = {
+                        key: value
+                        for key, value in entry.data.items()
+                        if key not in (CONF_API_KEY, CONF_USERNAME)
+                    } | lastfm_data
+                    return self._async_update_and_reload(entry, data)
+        return self.async_show_form(
+            step_id="reauth_lastfm",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_LASTFM_SCHEMA,
+                user_input or {CONF_USERNAME: entry.data.get(CONF_USERNAME, "")},
+            ),
+            errors=errors,
+            description_placeholders={"server": entry.title},
+        )
+
+    def _async_update_and_reload(
+        self, entry: ConfigEntry, data: Mapping[str, Any], title: str | None = None
+    ) -> ConfigFlowResult:
+        """Save the entry's new data and finish; the entry reloads to apply it.
+
+        A loaded entry's update listener reloads it, as Home Assistant asks; an
+        entry that is not loaded (setup failed on the old token) has no listener.
+        """
+        if not entry.update_listeners:
+            return self.async_update_reload_and_abort(
+                entry, data=data, title=title or entry.title
+            )
+        self.hass.config_entries.async_update_entry(
+            entry, data=data, title=title or entry.title
+        )
+        return self.async_abort(
+            reason="reauth_successful"
+            if self.source == SOURCE_REAUTH
+            else "reconfigure_successful"
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -323,8 +390,8 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(info.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_server")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                return self._async_update_and_reload(
+                    entry, {**entry.data, CONF_TOKEN: user_input[CONF_TOKEN]}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",

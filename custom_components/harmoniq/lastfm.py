@@ -291,27 +291,43 @@ class LastFmCache:
 # --------------------------------------------------------------------------- client
 
 
-class _RateLimiter:
-    """At most `max_calls` starts in any `window` seconds (sliding window)."""
+type Sleep = Callable[[float], Awaitable[None]]
+"""Waits the given seconds (`asyncio.sleep`, or a test's fake clock)."""
 
-    def __init__(self, max_calls: int, window: float) -> None:
+
+class _RateLimiter:
+    """At most `max_calls` starts in any `window` seconds (sliding window).
+
+    It reads the time from `monotonic` and waits with `sleep`: a test passes a fake
+    pair and checks the waits the limiter computes without spending them.
+    """
+
+    def __init__(
+        self,
+        max_calls: int,
+        window: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._max_calls = max_calls
         self._window = window
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._starts: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         """Wait until one more request may start, and record its start."""
         async with self._lock:
-            loop = asyncio.get_running_loop()
             while True:
-                now = loop.time()
+                now = self._monotonic()
                 while self._starts and now - self._starts[0] >= self._window:
                     self._starts.popleft()
                 if len(self._starts) < self._max_calls:
                     self._starts.append(now)
                     return
-                await asyncio.sleep(self._window - (now - self._starts[0]))
+                await self._sleep(self._window - (now - self._starts[0]))
 
 
 class _TransientError(Exception):
@@ -341,8 +357,14 @@ class LastFmClient:
         max_calls_per_second: int | None = None,
         max_concurrent: int = 2,
         request_timeout: float = REQUEST_TIMEOUT,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        """Use the given (shared) session; the API URL is read from `API_URL` now."""
+        """Use the given (shared) session; the API URL is read from `API_URL` now.
+
+        `monotonic` and `sleep` are the clock and the wait of the rate limiter and
+        the retries (tests pass a fake pair).
+        """
         if max_calls_per_second is None:
             max_calls_per_second = MAX_CALLS_PER_SECOND
         if max_calls_per_second < 1 or max_concurrent < 1:
@@ -354,7 +376,10 @@ class LastFmClient:
         self._retry_delays = tuple(
             RETRY_DELAYS if retry_delays is None else retry_delays
         )
-        self._limiter = _RateLimiter(max_calls_per_second, _RATE_WINDOW)
+        self._sleep = sleep
+        self._limiter = _RateLimiter(
+            max_calls_per_second, _RATE_WINDOW, monotonic=monotonic, sleep=sleep
+        )
         self._semaphore = asyncio.Semaphore(max_concurrent)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self.calls_made = 0
@@ -384,7 +409,7 @@ class LastFmClient:
                     attempt,
                     delay,
                 )
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _async_request(self, method: str, params: Mapping[str, str]) -> _Reply:

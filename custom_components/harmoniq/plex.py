@@ -13,13 +13,16 @@ leaves out (an unrated track's `userRating`) makes plexapi fetch that track agai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 import math
 import re
+import socket
+import threading
 import time
-from typing import Any, Final
-from urllib.parse import urlencode
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import urlencode, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
@@ -48,6 +51,9 @@ from .music_server import (
 _STATUS_PATTERN = re.compile(r"^\((\d{3})\)")
 _EPOCH = datetime.fromtimestamp(0, UTC)
 TRACK_TYPE: Final = 10
+# Seconds one request to Plex may take in all. plexapi's timeout (PLEX_TIMEOUT) bounds
+# each socket read only: a server trickling its reply would otherwise never time out.
+REQUEST_DEADLINE = 60.0
 # Seconds a section's tag list (name -> id) is reused by selections.
 TAG_LIST_TTL: Final = 3600
 # Plex type codes of the levels a tag can live on.
@@ -81,24 +87,8 @@ def _run_translated[T](func: Callable[..., T], *args: Any) -> T:
         raise MusicServerError(_status_line(err)) from err
     except ParseError as err:
         raise MusicServerError(f"Malformed reply from Plex: {err}") from err
-
-
-@contextmanager
-def _sonic_errors() -> Iterator[None]:
-    """Turn a sonic endpoint's 4xx answer into `SonicAnalysisUnavailableError`.
-
-    A server without sonic analysis answers these endpoints with an error status
-    (which one is unconfirmed); 401 and 5xx keep their usual meaning.
-    """
-    try:
-        yield
-    except Unauthorized:
-        raise
-    except (BadRequest, NotFound) as err:
-        match = _STATUS_PATTERN.match(str(err))
-        if match is None or int(match[1]) < 500:
-            raise SonicAnalysisUnavailableError(_status_line(err)) from err
-        raise
+    except _EmptyReplyError as err:
+        raise MusicServerError(str(err)) from err
 
 
 def _status_line(err: Exception) -> str:
@@ -106,8 +96,77 @@ def _status_line(err: Exception) -> str:
     return str(err).split(" <", 1)[0]
 
 
+class _EmptyReplyError(Exception):
+    """Plex answered a GET with 200 and no body, where PMS always sends XML."""
+
+
+class _Deadline:
+    """Ends the body of a reply still arriving `seconds` after the request started.
+
+    A timer thread shuts the reply's socket down at the deadline, which ends the
+    read blocked in the worker thread; `expired` then tells that failure apart.
+    Connecting and the reply's headers stay bounded by the per-read timeout only:
+    a slow server spends its time in the body, which it streams.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._response: requests.Response | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        self._timer.join()
+
+    def watch(self, response: requests.Response) -> None:
+        """Let the deadline end this reply (at once if it has passed already)."""
+        with self._lock:
+            self._response = response
+            if self.expired:
+                self._shut_down()
+
+    def error(self) -> requests.exceptions.Timeout:
+        """Return the error for a request the deadline ended."""
+        return requests.exceptions.Timeout(
+            f"Plex sent no complete reply within {self.seconds:g} s"
+        )
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.expired = True
+                self._shut_down()
+
+    def _shut_down(self) -> None:
+        raw = getattr(self._response, "raw", None)  # urllib3's response
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if isinstance(sock, socket.socket):
+            with suppress(OSError):  # the base class's: an SSL socket stays wrapped
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 class _CountingSession(requests.Session):
-    """A requests session that counts requests and bytes received."""
+    """A requests session that counts requests and bytes received.
+
+    Each request gets `REQUEST_DEADLINE` seconds in all: its body is streamed and
+    read under a `_Deadline`, whose expiry raises `requests.exceptions.Timeout`.
+    A GET answered 200 with an empty body raises `_EmptyReplyError`.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,9 +176,30 @@ class _CountingSession(requests.Session):
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        response = super().request(method, url, *args, **kwargs)
-        self.requests_made += 1
-        self.bytes_received += len(response.content)
+        kwargs["stream"] = True  # the body is read below, against the deadline
+        with _Deadline(REQUEST_DEADLINE) as deadline:
+            response = super().request(method, url, *args, **kwargs)
+            self.requests_made += 1
+            try:
+                deadline.watch(response)
+                content = response.content  # the whole body, or an error
+            except Exception as err:
+                response.close()
+                if deadline.expired:
+                    raise deadline.error() from err
+                raise
+            if deadline.expired:  # urllib3 1.x returns a cut-off body without error
+                response.close()
+                raise deadline.error()
+        self.bytes_received += len(content)
+        if (
+            method in ("GET", b"GET")
+            and response.status_code == 200
+            and not content.strip()
+        ):
+            raise _EmptyReplyError(
+                f"Plex sent an empty reply to {urlsplit(response.url).path}"
+            )
         return response
 
 
@@ -389,7 +469,7 @@ class PlexMusicServer:
 
         def nearest() -> list[tuple[Track, float]]:
             query = urlencode({"limit": limit, "maxDistance": max_distance})
-            with _sonic_errors():
+            with self._sonic_errors(track_id):
                 container = self._plex.query(
                     f"/library/metadata/{track_id}/nearest?{query}"
                 )
@@ -412,7 +492,7 @@ class PlexMusicServer:
         def path() -> list[Track]:
             section = start.library_key
             query = urlencode({"startID": start.id, "endID": end.id})
-            with _sonic_errors():
+            with self._sonic_errors(start.id, end.id):
                 container = self._plex.query(
                     f"/library/sections/{section}/computePath?{query}"
                 )
@@ -423,6 +503,38 @@ class PlexMusicServer:
             return tracks
 
         return await self._async_run(path)
+
+    @contextmanager
+    def _sonic_errors(self, *track_ids: str) -> Iterator[None]:
+        """Tell a server without sonic analysis from tracks that are gone.
+
+        A server without sonic analysis answers the sonic endpoints with an error
+        status (which one is unconfirmed), and so does it for a deleted track. Only
+        when the tracks still exist is the answer `SonicAnalysisUnavailableError`;
+        401 and 5xx keep their usual meaning.
+        """
+        try:
+            yield
+        except Unauthorized:
+            raise
+        except (BadRequest, NotFound) as err:
+            match = _STATUS_PATTERN.match(str(err))
+            if match is not None and int(match[1]) >= 500:
+                raise
+            try:
+                found = _track_elements(
+                    self._plex.query(f"/library/metadata/{','.join(track_ids)}")
+                )
+            except NotFound:
+                found = []
+            present = {element.attrib.get("ratingKey") for element in found}
+            if missing := [
+                track_id for track_id in track_ids if track_id not in present
+            ]:
+                raise MusicServerError(
+                    f"track {', '.join(missing)} is no longer in the library"
+                ) from err
+            raise SonicAnalysisUnavailableError(_status_line(err)) from err
 
     async def async_get_playlist(self, playlist_id: str) -> PlaylistInfo | None:
         """Return a playlist with its track ids, or None when it no longer exists."""

@@ -127,6 +127,18 @@ type ExpectedError = tuple[str, int | None, str, str | None, int | None]
             ("overlap", 2, "01:00-03:00:moods=B", None, 1),
         ),
         ("00:00-09:00;10:00-12:00;08:00-10:00", ("overlap", 3, "08:00-10:00", None, 1)),
+        (
+            "00:00-09:00:name=Rock, Pop:genres=Rock",
+            ("bad_name", 1, "00:00-09:00:name=Rock, Pop:genres=Rock", None, None),
+        ),
+        (
+            "00:00-09:00;09:00-17:00:name=Late\rnight",
+            ("bad_name", 2, "09:00-17:00:name=Late\rnight", None, None),
+        ),
+        (
+            "00:00-09:00:moods=Chill\rRelaxed",
+            ("line_break", 1, "00:00-09:00:moods=Chill\rRelaxed", "moods", None),
+        ),
     ],
 )
 def test_parse_invalid(text: str, expected: ExpectedError) -> None:
@@ -191,6 +203,21 @@ def test_overlap_detection(first: str, second: str, overlaps: bool) -> None:
 )
 def test_format_parse_round_trip(windows: tuple[TimeWindow, ...]) -> None:
     """Formatted text parses back to the same windows."""
+    assert parse_time_windows(format_time_windows(windows)) == windows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "00:00-09:00:name= Früh & spät (1/2) :moods= Chill , Relaxed ,",
+        "00:00-09:00:name=Late night\r\n09:00-17:00:name=Day\r\n",
+        "22:00-02:00:name=  :styles=Bebop",
+        "00:00-09:00:name=Rock \u2028 Pop",
+    ],
+)
+def test_parsed_windows_can_be_written(text: str) -> None:
+    """Whatever the parser accepts, the form can write back (and read again)."""
+    windows = parse_time_windows(text)
     assert parse_time_windows(format_time_windows(windows)) == windows
 
 

@@ -24,13 +24,14 @@ mixing in artists and tracks that are not in it.
 
 Switches: `single_item_as_object`, `drop_mbids`, `latency`; faults with
 `inject_error()` / `inject_status()`. Every request is logged in `requests` (dicts of
-the parameters) with its arrival time (`time.monotonic()`) in `.time`.
+the parameters) with its arrival time (`clock()`, `time.monotonic()` by default) in
+`.time`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 import random
 import time
@@ -190,6 +191,8 @@ class FakeLastFmServer:
     """(artist, title) pairs that came from the library (`populate_from_library`)."""
     in_flight: int = 0
     max_in_flight: int = 0
+    clock: Callable[[], float] = time.monotonic
+    """What stamps the requests' `.time` (a test's fake clock, if it likes)."""
 
     def __post_init__(self) -> None:
         """Generate default data unless a test passed its own."""
@@ -337,7 +340,7 @@ class FakeLastFmServer:
         ]
 
     def timestamps(self, method: str | None = None) -> list[float]:
-        """Return the arrival times (`time.monotonic()`) of the logged requests."""
+        """Return the arrival times (`clock()`) of the logged requests."""
         return [getattr(request, "time", 0.0) for request in self.calls(method)]
 
     def max_in_window(self, window: float = 1.0, method: str | None = None) -> int:
@@ -355,7 +358,7 @@ class FakeLastFmServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         params = LoggedRequest(request.query)
-        params.time = time.monotonic()
+        params.time = self.clock()
         if request.method == "POST":
             params.update(
                 {key: str(value) for key, value in (await request.post()).items()}

@@ -24,6 +24,7 @@ import random
 import re
 import time
 from typing import Any, Literal
+import unicodedata
 from urllib.parse import unquote_plus
 import uuid
 
@@ -373,11 +374,13 @@ class RecordedRequest:
 class Fault:
     """A fault to answer matching requests with instead of the real reply."""
 
-    kind: Literal["status", "drop", "malformed"]
+    kind: Literal["status", "drop", "malformed", "empty", "trickle"]
     status: int
     path_prefix: str
     method: str | None
     remaining: int | None  # None: until clear_faults()
+    chunk_size: int = 1  # trickle: bytes sent at a time
+    interval: float = 0.1  # trickle: seconds between two sends
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +389,21 @@ class PlaylistEntry:
 
     item_id: int
     rating_key: int
+
+
+@dataclass
+class Gate:
+    """Holds requests of one method under a path until released."""
+
+    method: str
+    path: str
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a held request has arrived."""
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        """Let held and later requests through."""
+        self.released.set()
 
 
 @dataclass
@@ -448,6 +466,7 @@ class _SectionIndex:
             (ALBUM, TRACK): al_tracks,
         }
         self._columns: dict[tuple[int, str], list[Any]] = {}
+        self._folded: dict[tuple[int, str], list[str]] = {}
         self._ranks: dict[tuple[int, str, bool], list[int]] = {}
         self._tags: dict[tuple[int, str], dict[int, set[int]]] = {}
         self.default_order: dict[int, list[int]] = {}
@@ -464,6 +483,15 @@ class _SectionIndex:
                 values = [(v or "").lower() for v in values]
             self._columns[key] = values
         return self._columns[key]
+
+    def folded_column(self, level: int, name: str) -> list[str]:
+        """A string column lowercased and without diacritics (`fold_diacritics`)."""
+        key = (level, name)
+        if key not in self._folded:
+            self._folded[key] = [
+                _strip_diacritics(text) for text in self.column(level, name)
+            ]
+        return self._folded[key]
 
     def rank(self, level: int, name: str, nulls_last: bool = False) -> list[int]:
         """Dense sort ranks of a column; missing values rank first unless nulls_last."""
@@ -652,6 +680,20 @@ _COMPARE = {
     ">=": operator.ge,
     "<=": operator.le,
 }
+
+
+def _strip_diacritics(text: str) -> str:
+    """Text without combining marks ("hoppípolla" -> "hoppipolla"); ø, ß stay."""
+    return unicodedata.normalize(
+        "NFC",
+        "".join(
+            char
+            for char in unicodedata.normalize("NFD", text)
+            if not unicodedata.combining(char)
+        ),
+    )
+
+
 _STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
     "=": operator.contains, "!=": operator.contains, "==": operator.eq, "!==": operator.eq,
     "<=": str.startswith, ">=": str.endswith,
@@ -659,15 +701,30 @@ _STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
 
 
 def _evaluate(
-    index: _SectionIndex, expr: _Expr, level: int, now: float, lt_matches_missing: bool
+    index: _SectionIndex,
+    expr: _Expr,
+    level: int,
+    now: float,
+    lt_matches_missing: bool,
+    *,
+    fold_diacritics: bool = False,
 ) -> set[int] | None:
     """Positions (at `level`) matching an expression; None means every item."""
     if isinstance(expr, _Leaf):
         return index.lift(
-            _leaf_positions(index, expr, now, lt_matches_missing), expr.level, level
+            _leaf_positions(
+                index, expr, now, lt_matches_missing, fold_diacritics=fold_diacritics
+            ),
+            expr.level,
+            level,
         )
     op, terms = expr
-    results = [_evaluate(index, term, level, now, lt_matches_missing) for term in terms]
+    results = [
+        _evaluate(
+            index, term, level, now, lt_matches_missing, fold_diacritics=fold_diacritics
+        )
+        for term in terms
+    ]
     if op == "or":
         if any(r is None for r in results):
             return None
@@ -680,7 +737,12 @@ def _evaluate(
 
 
 def _leaf_positions(
-    index: _SectionIndex, leaf: _Leaf, now: float, lt_matches_missing: bool
+    index: _SectionIndex,
+    leaf: _Leaf,
+    now: float,
+    lt_matches_missing: bool,
+    *,
+    fold_diacritics: bool = False,
 ) -> set[int]:
     negate = leaf.op in ("!=", "!==")
     count = len(index.items[leaf.level])
@@ -695,6 +757,9 @@ def _leaf_positions(
     column = index.column(leaf.level, leaf.name)
     if leaf.kind == "string":
         test, needle = _STRING_TESTS[leaf.op], leaf.value.lower()
+        if fold_diacritics:
+            column = index.folded_column(leaf.level, leaf.name)
+            needle = _strip_diacritics(needle)
         return {i for i, text in enumerate(column) if test(text, needle) != negate}
     if leaf.kind == "boolean":
         want = (leaf.value not in ("0", "false", "")) != negate
@@ -1020,6 +1085,9 @@ class FakePlexServer:
 
     Filter semantics follow SQL where PMS is unconfirmed: items lacking a value match no
     comparison (`=`, `!=`, `>>=`), and `<<=` only when `lt_matches_missing` is set.
+    String filters ignore case; whether PMS also ignores diacritics ("Ros" finding
+    "Rós") is unconfirmed, so by default they do not, as in SQL, and do with
+    `fold_diacritics`.
     """
 
     def __init__(
@@ -1032,6 +1100,7 @@ class FakePlexServer:
         other_sections: Sequence[tuple[int, str, str]] = ((1, "Movies", "movie"),),
         sonic_analysis: bool = True,
         lt_matches_missing: bool = False,
+        fold_diacritics: bool = False,
     ) -> None:
         """Configure the server; nothing listens until `start()`."""
         self.token = token
@@ -1044,7 +1113,9 @@ class FakePlexServer:
         self.other_sections = list(other_sections)
         self.sonic_analysis = sonic_analysis
         self.lt_matches_missing = lt_matches_missing
+        self.fold_diacritics = fold_diacritics
         self.latency = 0.0
+        self.gates: list[Gate] = []
         self.requests: list[RecordedRequest] = []
         self.playlists: dict[int, FakePlaylist] = {}
         self.faults: list[Fault] = []
@@ -1113,15 +1184,31 @@ class FakePlexServer:
 
     def inject_fault(
         self,
-        kind: Literal["status", "drop", "malformed"],
+        kind: Literal["status", "drop", "malformed", "empty", "trickle"],
         *,
         status: int = 500,
         path_prefix: str = "",
         method: str | None = None,
         times: int | None = None,
+        chunk_size: int = 1,
+        interval: float = 0.1,
     ) -> None:
-        """Answer matching requests with an error status, a dropped connection or bad XML."""
-        self.faults.append(Fault(kind, status, path_prefix, method, times))
+        """Answer matching requests with a fault instead of the real reply.
+
+        `status`: the error status; `drop`: a dropped connection; `malformed`: bad
+        XML; `empty`: 200 with an empty body; `trickle`: the real reply, with its
+        headers (and Content-Length) at once and its body `chunk_size` bytes every
+        `interval` seconds.
+        """
+        self.faults.append(
+            Fault(kind, status, path_prefix, method, times, chunk_size, interval)
+        )
+
+    def hold(self, method: str, path_prefix: str) -> Gate:
+        """Hold matching requests (already recorded) until the gate is released."""
+        gate = Gate(method, path_prefix)
+        self.gates.append(gate)
+        return gate
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
@@ -1183,17 +1270,15 @@ class FakePlexServer:
             int(start) if start and start.isdigit() else None, int(size) if size and size.isdigit() else None,
         )  # fmt: skip
         self.requests.append(record)
+        for gate in list(self.gates):
+            if request.method == gate.method and request.path.startswith(gate.path):
+                gate.arrived.set()
+                await gate.released.wait()
         if self.latency:
             await asyncio.sleep(self.latency)
         fault = self._take_fault(request.method, request.path)
-        if fault is not None and fault.kind == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing is written on an aborted connection
-        if fault is not None and fault.kind == "malformed":
-            return self._reply(record, 200, MALFORMED_XML, XML_HEADERS)
-        if fault is not None:
-            return self._error(record, fault.status, request.path)
+        if fault is not None and fault.kind != "trickle":
+            return self._fault_reply(request, record, fault)
         if self.token not in (
             request.headers.get("X-Plex-Token"),
             query.get("X-Plex-Token"),
@@ -1212,9 +1297,12 @@ class FakePlexServer:
             if method == request.method and (match := pattern.match(path)):
                 req.groups = match.groups()
                 try:
-                    return self._reply(record, 200, handler(req), XML_HEADERS)
+                    reply = self._reply(record, 200, handler(req), XML_HEADERS)
                 except FakePlexError as err:
                     return self._error(record, err.status, path)
+                if fault is not None:  # trickle
+                    return await self._trickle(request, record, fault)
+                return reply
         return self._error(record, 404, path)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -1233,6 +1321,40 @@ class FakePlexServer:
     ) -> web.Response:
         record.status, record.response = status, body
         return web.Response(status=status, body=body, headers=headers)
+
+    def _fault_reply(
+        self, request: web.Request, record: RecordedRequest, fault: Fault
+    ) -> web.Response:
+        """Answer with an injected fault (a trickle is answered by the route)."""
+        if fault.kind == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing is written on an aborted connection
+        if fault.kind == "malformed":
+            return self._reply(record, 200, MALFORMED_XML, XML_HEADERS)
+        if fault.kind == "empty":
+            return self._reply(record, 200, b"", XML_HEADERS)
+        return self._error(record, fault.status, request.path)
+
+    @staticmethod
+    async def _trickle(
+        request: web.Request, record: RecordedRequest, fault: Fault
+    ) -> web.StreamResponse:
+        """Send the recorded 200 reply slowly; `record.response` keeps what was sent."""
+        body, record.response = record.response, b""
+        response = web.StreamResponse(status=200, headers=XML_HEADERS)
+        response.content_length = len(body)
+        await response.prepare(request)
+        for start in range(0, len(body), fault.chunk_size):
+            await asyncio.sleep(fault.interval)
+            chunk = body[start : start + fault.chunk_size]
+            try:
+                await response.write(chunk)
+            except ConnectionError:  # the client gave up
+                return response
+            record.response += chunk
+        await response.write_eof()
+        return response
 
     def _error(self, record: RecordedRequest, status: int, path: str) -> web.Response:
         html = (
@@ -1290,6 +1412,7 @@ class FakePlexServer:
             level,
             time.time(),
             self.lt_matches_missing,
+            fold_diacritics=self.fold_diacritics,
         )
         limit_text = query.get("limit")
         limit = int(limit_text) if limit_text and limit_text.isdigit() else None

@@ -8,7 +8,8 @@ Windows are separated by ``;`` or newlines (blank entries, such as a trailing
 ``;``, are ignored, as are blank ``:`` parts). Each window is ``HH:MM-HH:MM`` followed by optional
 ``:key=value`` parts with the keys ``name``, ``moods``, ``genres`` and
 ``styles``; list values are comma separated (``moods=Chill,Relaxed``) and keys
-are case-insensitive. A window without criteria matches any track. A window
+are case-insensitive. A name cannot contain ``,``, and no value a line break (a
+carriage return). A window without criteria matches any track. A window
 without a name is named after its time range (``00:00-09:00``): always
 available, unlike a mood, and unique, as windows cannot overlap.
 
@@ -34,6 +35,8 @@ type TimeWindowErrorReason = Literal[
     "unknown_key",
     "duplicate_key",
     "overlap",
+    "bad_name",
+    "line_break",
 ]
 
 _MINUTES_PER_DAY = 24 * 60
@@ -54,6 +57,8 @@ _MESSAGES: dict[TimeWindowErrorReason, str] = {
     "unknown_key": "unknown key {key!r}; use name, moods, genres or styles",
     "duplicate_key": "key {key!r} is given more than once",
     "overlap": "overlaps window {other_index}",
+    "bad_name": "a name cannot contain a comma or a line break",
+    "line_break": "{key!r} holds a line break",
 }
 
 
@@ -69,6 +74,10 @@ class TimeWindowError(ValueError):
     - ``unknown_key``: ``key`` is not name, moods, genres or styles.
     - ``duplicate_key``: ``key`` appears twice in the window.
     - ``overlap``: the window overlaps the earlier window number ``other_index``.
+    - ``bad_name``: the name holds a comma or a line break (a carriage return),
+      which the text format cannot write back.
+    - ``line_break``: a value of ``key`` (moods, genres or styles) holds a line
+      break (a carriage return).
 
     ``index`` is the 1-based number of the faulty window among the non-blank
     entries and ``window`` its raw text.
@@ -241,9 +250,17 @@ def _parse_window(raw: str, index: int) -> TimeWindow:
         if key in values:
             raise error("duplicate_key", raw_key.strip())
         values[key] = value
+    # Reject what `format_time_windows` cannot write back: the forms save windows as
+    # formatted text. Commas separate list items; `;`, `:` and `\n` never get here.
+    name = values.get("name", "").strip()
+    if not _writable(name):
+        raise error("bad_name")
     lists = {key: _split_list(values.get(key, "")) for key in _LIST_KEYS}
+    for key, items in lists.items():
+        if not all(_writable(item) for item in items):
+            raise error("line_break", key)
     return TimeWindow(
-        name=values.get("name", "").strip() or default_window_name(start, end),
+        name=name or default_window_name(start, end),
         start=start,
         end=end,
         criteria=Criteria(
@@ -287,13 +304,14 @@ def _format_window(window: TimeWindow) -> str:
 
 def _checked_value(value: str) -> str:
     """``value`` if it survives a format/parse round trip, else ValueError."""
-    if (
-        not value
-        or value != value.strip()
-        or any(separator in value for separator in _FORBIDDEN_IN_VALUES)
-    ):
+    if not value or value != value.strip() or not _writable(value):
         raise ValueError(f"cannot write {value!r} in time window text")
     return value
+
+
+def _writable(value: str) -> bool:
+    """Whether ``value`` holds no separator of the text format."""
+    return not any(separator in value for separator in _FORBIDDEN_IN_VALUES)
 
 
 def _minute_of_day(moment: time) -> int:
