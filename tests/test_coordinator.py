@@ -383,7 +383,7 @@ async def test_unload_stops_action_runs_and_keeps_one_store(
 
     [(subentry_id, _)] = entry.subentries.items()
     saved = hass_storage[f"harmoniq.{entry.entry_id}"]
-    assert (saved["version"], saved["minor_version"]) == (1, 2)
+    assert (saved["version"], saved["minor_version"]) == (1, 3)
     assert saved["data"]["playlists"][subentry_id]["playlist_id"] == str(
         next(iter(plex_server.playlists))
     )
@@ -524,3 +524,43 @@ async def test_unload_cancels_a_run_still_choosing(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert playlist.items == before
     assert not [r for r in plex_server.requests if r.method != "GET"]
+
+
+async def test_stored_data_of_version_1_2(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A 1.2 file keeps its failure count and id; it gains an empty recent list."""
+    freezer.move_to("2026-11-24 10:00:00-08:00")
+    [subentry_id] = config_entry.subentries
+    owned = plex_server.create_playlist("Daily Flow", [], summary="old")
+    hass_storage[f"harmoniq.{config_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": f"harmoniq.{config_entry.entry_id}",
+        "data": {
+            "playlists": {
+                subentry_id: {
+                    "playlist_id": str(owned.rating_key),
+                    "last_run": _stored_run(
+                        status="failed", reason="cannot_connect", settings=None
+                    ),
+                    "failures": 2,
+                }
+            },
+            "adventures": {"road trip": "123"},
+            "matches": {},
+        },
+    }
+    [coordinator] = await setup_entry(hass, config_entry)
+    store = hass.data[DATA_STORES][config_entry.entry_id]
+    assert store.adventures == {"road trip": "123"}
+    # The failed run was due at start and wrote to the owned playlist.
+    assert coordinator.data is not None
+    assert coordinator.data.status == "ok"
+    assert list(plex_server.playlists.values()) == [owned]
+    assert len(owned.items) == 40
+    assert store.state(subentry_id).recent == [[str(key) for key in owned.items]]

@@ -510,6 +510,7 @@ async def test_event_after_every_run(
             "status": "ok",
             "reason": None,
             "track_count": 40,
+            "new_tracks": 40,
             "window": "Morning chill",
         },
         {
@@ -518,6 +519,7 @@ async def test_event_after_every_run(
             "status": "failed",
             "reason": "cannot_connect",
             "track_count": 40,
+            "new_tracks": None,
             "window": "Morning chill",
         },
     ]

@@ -282,6 +282,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
                 "status": run.status,
                 "reason": run.reason,
                 "track_count": len(run.tracks),
+                "new_tracks": run.new_tracks,
                 "window": run.window,
             },
         )
@@ -318,7 +319,8 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         if self.generator.kind in LASTFM_KINDS and runtime.lastfm_key_rejected:
             return self._failed("lastfm_invalid_key", "Last.fm rejected the API key")
         try:
-            generation = await self.generator.async_generate(now)
+            recent = self._state.recent_ids
+            generation = await self.generator.async_generate(now, recent)
             if not generation.tracks:
                 return self._failed(
                     generation.failure or "no_tracks",
@@ -376,11 +378,14 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             relaxed=generation.relaxed,
             missing=generation.missing,
             settings=self.settings,
+            new_tracks=sum(track.id not in recent for track in generation.tracks),
         )
+        self._state.remember([track.id for track in generation.tracks])
         LOGGER.info(
-            "Playlist '%s': wrote %d tracks (%s, %s%s)",
+            "Playlist '%s': wrote %d tracks, %d new (%s, %s%s)",
             self.title,
             len(run.tracks),
+            run.new_tracks,
             generation.description,
             run.status,
             f", relaxed: {run.reason}" if run.reason else "",

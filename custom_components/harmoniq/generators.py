@@ -73,8 +73,13 @@ class PlaylistGenerator(Protocol):
     needs_sonic_analysis: bool
     """Whether runs ask the server for sonic analysis."""
 
-    async def async_generate(self, now: datetime) -> Generation:
-        """Choose the tracks for a run at `now` (local, aware)."""
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
+        """Choose the tracks for a run at `now` (local, aware).
+
+        `recent` holds the ids of the tracks the playlist's last runs wrote.
+        """
 
     def window_name(self, now: datetime) -> str | None:
         """Return the name of the time window in effect, for kinds that have them."""
@@ -137,9 +142,11 @@ class DailyFlowGenerator:
         )
         self.needs_sonic_analysis = self.settings.order == "flow"
 
-    async def async_generate(self, now: datetime) -> Generation:
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
         """Select for the active window; optionally order the tracks as a flow."""
-        generation = await select_daily_flow(self._server, self.settings, now)
+        generation = await select_daily_flow(self._server, self.settings, now, recent)
         if self.settings.order == "flow" and generation.tracks:
             ordered = await async_flow_order(self._server, generation.tracks)
             generation = replace(generation, tracks=tuple(ordered))
@@ -177,7 +184,9 @@ class SonicFlowGenerator(_IntervalOnly):
             library_keys=library_keys(data, entry_libraries),
         )
 
-    async def async_generate(self, now: datetime) -> Generation:
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
         """Chain similar tracks from the seed."""
         try:
             return await async_select_sonic_flow(self._server, self.settings, now)
@@ -208,7 +217,9 @@ class LastFmTopTracksGenerator(_IntervalOnly):
         self._size = int(data[CONF_SIZE])
         self._library_keys = library_keys(data, entry_libraries)
 
-    async def async_generate(self, now: datetime) -> Generation:
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
         """Take the chart's first tracks that the libraries have."""
         limit = min(self._size * CHART_TRACKS_PER_TRACK, MAX_CHART_TRACKS)
         if self._country:
@@ -256,7 +267,9 @@ class LastFmDiscoveryGenerator(_IntervalOnly):
         self._size = int(data[CONF_SIZE])
         self._library_keys = library_keys(data, entry_libraries)
 
-    async def async_generate(self, now: datetime) -> Generation:
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
         """Seed artists -> similar artists -> their top tracks -> the libraries."""
         top = await self._lastfm.async_user_top_artists(
             self._username, self._period, max(self._seed_artists, KNOWN_ARTISTS)
@@ -303,7 +316,9 @@ class LastFmNotConfiguredGenerator(_IntervalOnly):
         """Remember the kind."""
         self.kind = kind
 
-    async def async_generate(self, now: datetime) -> Generation:
+    async def async_generate(
+        self, now: datetime, recent: frozenset[str] = frozenset()
+    ) -> Generation:
         """Fail: there is nothing to ask."""
         return Generation(
             tracks=(),

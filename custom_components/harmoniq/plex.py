@@ -34,7 +34,8 @@ from homeassistant.core import HomeAssistant
 
 from .const import PLEX_TIMEOUT
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
-from .engine.models import Criteria, Track, TrackQuery
+from .engine.models import Criteria, Refinements, Track, TrackQuery
+from .engine.sampling import TrackBranch
 from .music_server import (
     MusicLibrary,
     MusicServerAuthError,
@@ -283,19 +284,21 @@ class PlexMusicServer:
 
     async def async_search_tracks(
         self, library_keys: Sequence[str], query: TrackQuery, now: datetime
-    ) -> list[Track]:
-        """Return up to `query.limit` random tracks per library matching the query.
+    ) -> list[TrackBranch]:
+        """Return uniform samples of the tracks matching the query, by branch.
 
-        Plex's `>>`/`<<` comparisons skip tracks that lack the attribute, so the
-        rating and recently-played refinements take two requests: one filtered on
-        the server (rated well enough, not played recently), and one with the
-        criteria only whose tracks are checked here, which keeps unrated and
-        never-played tracks eligible. Skip counts are always checked here, since
-        Plex leaves `skipCount` out when it is zero.
+        Plex's `>>`/`<<` comparisons skip tracks that lack the attribute, and no
+        filter selects "unrated" or "never played", so with a rating or
+        recently-played refinement the eligible pool is asked for in two parts:
+        the tracks whose known rating and last play pass (filtered by Plex), and
+        the unrated or never-played ones, taken from a random sample of all the
+        tracks matching the criteria, checked here. Plex's `totalSize` gives the
+        sizes that `fair_sample` mixes them by. Skip counts are always checked
+        here, since Plex leaves `skipCount` out when it is zero.
         """
 
-        def search() -> list[Track]:
-            found: dict[str, Track] = {}
+        def search() -> list[TrackBranch]:
+            branches: list[TrackBranch] = []
             for library_key in library_keys:
                 kinds = [
                     kind
@@ -318,17 +321,45 @@ class PlexMusicServer:
                 criteria_params = _criteria_params(query, tag_ids)
                 if criteria_params is None:
                     continue  # a tag the library does not have: nothing can match
+                total, sample = self._sample_tracks(
+                    library_key, criteria_params, query.limit
+                )
+                eligible = [t for t in sample if is_eligible(t, query.refinements, now)]
                 refined = _refinement_params(query, now)
-                batches = [criteria_params + refined] if refined else []
-                batches.append(criteria_params)
-                for params in batches:
-                    for element in self._query_tracks(library_key, params, query.limit):
-                        track = _track_from_element(element)
-                        if is_eligible(track, query.refinements, now):
-                            found.setdefault(track.id, track)
-            return list(found.values())
+                if refined:
+                    known_total, known = self._sample_tracks(
+                        library_key, criteria_params + refined, query.limit
+                    )
+                    passing = [
+                        t for t in known if is_eligible(t, query.refinements, now)
+                    ]
+                    branches.append(
+                        TrackBranch(
+                            tuple(passing), _scaled(known_total, passing, known)
+                        )
+                    )
+                    eligible = [
+                        track
+                        for track in eligible
+                        if not _has_known_values(track, query.refinements)
+                    ]
+                branches.append(
+                    TrackBranch(tuple(eligible), _scaled(total, eligible, sample))
+                )
+            return branches
 
         return await self._async_run(search)
+
+    def _sample_tracks(
+        self, library_key: str, params: list[tuple[str, str]], limit: int
+    ) -> tuple[int, list[Track]]:
+        """Return how many tracks match `params` and a random sample of `limit`."""
+        container = self._query_container(library_key, params, limit)
+        tracks = [
+            _track_from_element(element) for element in _track_elements(container)
+        ]
+        total = container.attrib.get("totalSize", "") if container is not None else ""
+        return (int(total) if total.isdigit() else len(tracks)), tracks
 
     def _tag_ids(
         self,
@@ -373,6 +404,16 @@ class PlexMusicServer:
         sort: str = "random",
     ) -> list[Element]:
         """Ask one section for `limit` tracks matching `params`: one request."""
+        return _track_elements(self._query_container(library_key, params, limit, sort))
+
+    def _query_container(
+        self,
+        library_key: str,
+        params: list[tuple[str, str]],
+        limit: int,
+        sort: str = "random",
+    ) -> Element | None:
+        """Return the reply to a track search of one section: one request."""
         query = urlencode(
             [
                 ("type", str(TRACK_TYPE)),
@@ -381,14 +422,14 @@ class PlexMusicServer:
                 *params,
             ]
         )
-        container = self._plex.query(
+        container: Element | None = self._plex.query(
             f"/library/sections/{library_key}/all?{query}",
             headers={
                 "X-Plex-Container-Start": "0",
                 "X-Plex-Container-Size": str(limit),
             },
         )
-        return _track_elements(container)
+        return container
 
     async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
         """Return tracks by id, in the given order; unknown ids are left out."""
@@ -706,4 +747,20 @@ def _track_from_element(element: Element) -> Track:
         ),
         sonically_analyzed=bool(attrib.get("musicAnalysisVersion")),
         library_key=attrib.get("librarySectionID", ""),
+    )
+
+
+def _scaled(total: int, kept: Sequence[Track], sample: Sequence[Track]) -> float:
+    """Estimate how many of `total` tracks pass, from the share of a sample kept."""
+    return total * len(kept) / len(sample) if sample else 0.0
+
+
+def _has_known_values(track: Track, refinements: Refinements) -> bool:
+    """Return whether Plex's refinement filters could have selected the track.
+
+    They compare only tracks that have a rating (for a minimum rating) and a last
+    play (for the recently-played exclusion).
+    """
+    return (min_user_rating(refinements) is None or track.user_rating is not None) and (
+        refinements.exclude_played_days <= 0 or track.last_viewed_at is not None
     )

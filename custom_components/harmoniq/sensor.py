@@ -46,7 +46,7 @@ SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in RunStatus],
         value_fn=lambda run: run.status.value,
-        attributes_fn=lambda run: {"reason": run.reason},
+        attributes_fn=lambda run: {"reason": run.reason, "new_tracks": run.new_tracks},
     ),
     HarmoniqSensorEntityDescription(
         key="last_run",

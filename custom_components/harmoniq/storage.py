@@ -24,7 +24,9 @@ STORAGE_VERSION = 1
 # 1.1: playlists (id, last run), adventures, matches; keys added over time.
 # 1.2: every key present; runs carry their settings' fingerprint; playlists their
 #      consecutive failures.
-STORAGE_MINOR_VERSION = 2
+# 1.3: runs count their new tracks; playlists keep the track ids of their last runs.
+STORAGE_MINOR_VERSION = 3
+RECENT_RUNS = 2  # runs whose tracks a Daily Flow avoids picking again
 SAVE_DELAY = 5  # seconds
 
 DATA_STORES: HassKey[dict[str, HarmoniqStore]] = HassKey(f"{DOMAIN}_stores")
@@ -55,6 +57,8 @@ class PlaylistRun:
     """Source tracks ("Artist - Title") the libraries do not have (Last.fm kinds)."""
     settings: str | None = None
     """Fingerprint of the settings the run was made with; None if unknown."""
+    new_tracks: int | None = None
+    """How many tracks were not in the playlist's last runs; None if unknown."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable form."""
@@ -74,6 +78,7 @@ class PlaylistRun:
             relaxed=tuple(data["relaxed"]),
             missing=tuple(data["missing"]),
             settings=data["settings"],
+            new_tracks=data["new_tracks"],
         )
 
 
@@ -86,12 +91,24 @@ class PlaylistState:
     last_run: PlaylistRun | None = None
     failures: int = 0
     """Failed runs in a row, for the retry back-off."""
+    recent: list[list[str]] = field(default_factory=list)
+    """Track ids written by the last `RECENT_RUNS` successful runs, newest first."""
+
+    @property
+    def recent_ids(self) -> frozenset[str]:
+        """Return the ids of every track the last runs wrote."""
+        return frozenset(track_id for run in self.recent for track_id in run)
+
+    def remember(self, track_ids: list[str]) -> None:
+        """Record the tracks a successful run wrote."""
+        self.recent = [track_ids, *self.recent][:RECENT_RUNS]
 
 
 class _StoredPlaylist(TypedDict):
     playlist_id: str | None
     last_run: dict[str, Any] | None
     failures: int
+    recent: list[list[str]]
 
 
 class _Stored(TypedDict):
@@ -106,14 +123,14 @@ class _HarmoniqStorage(Store[_Stored]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: Any
     ) -> _Stored:
-        """Bring a 1.1 file to 1.2: fill in every key later versions expect."""
+        """Bring a 1.1 or 1.2 file to 1.3: fill in every key it lacks."""
         if old_major_version > STORAGE_VERSION:
             raise NotImplementedError  # a newer Harmoniq wrote it: don't guess
         return migrate_stored(old_data)
 
 
 def migrate_stored(old: Any) -> _Stored:
-    """Return a 1.1 store's data in the 1.2 shape.
+    """Return a 1.1 or 1.2 store's data in the 1.3 shape.
 
     Parts that are not what any version wrote are dropped with a warning; the rest
     is kept.
@@ -136,11 +153,13 @@ def migrate_stored(old: Any) -> _Stored:
                 "relaxed": [],
                 "missing": [],
                 "settings": None,
+                "new_tracks": None,
             } | run
         playlists[subentry_id] = {
             "playlist_id": state.get("playlist_id"),
             "last_run": run if isinstance(run, dict) else None,
-            "failures": 0,
+            "failures": state.get("failures", 0),
+            "recent": state.get("recent", []),
         }
     return {
         "playlists": playlists,
@@ -188,6 +207,9 @@ class HarmoniqStore:
                     if state["last_run"]
                     else None,
                     failures=int(state["failures"]),
+                    recent=[
+                        [str(track_id) for track_id in run] for run in state["recent"]
+                    ][:RECENT_RUNS],
                 )
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
@@ -237,6 +259,7 @@ class HarmoniqStore:
                     "playlist_id": state.playlist_id,
                     "last_run": state.last_run.as_dict() if state.last_run else None,
                     "failures": state.failures,
+                    "recent": state.recent,
                 }
                 for subentry_id, state in self.playlists.items()
             },

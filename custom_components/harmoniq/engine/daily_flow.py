@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import random
 from typing import Literal, Protocol
 
 from .generation import Generation
 from .models import Criteria, Refinements, Track, TrackQuery
+from .sampling import TrackBranch, fair_sample, pool_size
 from .selection import (
     STRICT_STEP,
     merge_candidates,
@@ -19,9 +22,12 @@ from .selection import (
 from .windows import TimeWindow, next_boundary, window_at
 
 # Candidates asked of the server per track wanted: room for the artist cap and for
-# tracks the refinements turn away.
+# tracks the refinements turn away; more when the last runs' tracks are left out.
 CANDIDATES_PER_TRACK = 3
+CANDIDATES_PER_TRACK_AVOIDING_RECENT = 5
 MAX_TRACKS_PER_ARTIST = 3
+# Recent tracks are left out when the eligible pool holds this many playlists.
+FRESH_POOL_FACTOR = 3
 
 
 class TrackSource(Protocol):
@@ -29,8 +35,12 @@ class TrackSource(Protocol):
 
     async def async_search_tracks(
         self, library_keys: Sequence[str], query: TrackQuery, now: datetime
-    ) -> list[Track]:
-        """Return random tracks matching the query."""
+    ) -> list[TrackBranch]:
+        """Return uniform samples of the tracks matching the query, by branch.
+
+        The branches are disjoint parts of the eligible pool, each sampled
+        uniformly, with their sizes; together they cover the whole pool.
+        """
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +72,46 @@ def active_window(windows: Sequence[TimeWindow], moment: datetime) -> TimeWindow
 
 
 async def select_daily_flow(
-    source: TrackSource, settings: DailyFlowSettings, now: datetime
+    source: TrackSource,
+    settings: DailyFlowSettings,
+    now: datetime,
+    recent: frozenset[str] = frozenset(),
+    rng: random.Random | None = None,
 ) -> Generation:
-    """Choose the playlist for `now` (local, aware), relaxing filters as needed."""
+    """Choose the playlist for `now` (local, aware), relaxing filters as needed.
+
+    Every eligible track has the same chance. Tracks in `recent` (written by the
+    playlist's last runs) are left out while the eligible pool holds at least
+    `FRESH_POOL_FACTOR` playlists, and taken only to fill up otherwise.
+    """
+    rng = rng or random.SystemRandom()
     window = active_window(settings.windows, now)
     strict = TrackQuery(
         criteria=window.criteria if window else Criteria(),
         refinements=settings.refinements,
-        limit=settings.size * CANDIDATES_PER_TRACK,
+        limit=settings.size
+        * (CANDIDATES_PER_TRACK_AVOIDING_RECENT if recent else CANDIDATES_PER_TRACK),
     )
     batches: list[list[Track]] = []
     steps_taken: list[str] = []
     chosen: list[Track] = []
+    avoid: frozenset[str] | None = None
     for step, query in relaxation_steps(strict):
         if step != STRICT_STEP:
             steps_taken.append(step)
-        batches.append(
-            await source.async_search_tracks(settings.library_keys, query, now)
-        )
+        branches = await source.async_search_tracks(settings.library_keys, query, now)
+        if avoid is None:
+            fresh_pool = pool_size(branches) >= FRESH_POOL_FACTOR * settings.size
+            avoid = recent if fresh_pool else frozenset()
+        batches.append(fair_sample(branches, rng))
+        candidates = merge_candidates(batches)
         chosen = spread_artists(
-            merge_candidates(batches), settings.size, MAX_TRACKS_PER_ARTIST
+            [track for track in candidates if track.id not in avoid],
+            settings.size,
+            MAX_TRACKS_PER_ARTIST,
         )
+        if len(chosen) < settings.size and avoid:
+            chosen = _fill_up(chosen, candidates, settings.size)
         if len(chosen) >= settings.size:
             break
     window_name = window.name if window else None
@@ -94,3 +123,24 @@ async def select_daily_flow(
         window=window_name,
         failure=None if chosen else "no_tracks",
     )
+
+
+def _fill_up(chosen: list[Track], candidates: list[Track], size: int) -> list[Track]:
+    """Add candidates left out as recent until `size`, within the artist cap."""
+    per_artist = Counter(_artist_key(track) for track in chosen)
+    picked = {track.id for track in chosen}
+    extra: list[Track] = []
+    for track in candidates:
+        if len(chosen) + len(extra) >= size:
+            break
+        artist = _artist_key(track)
+        if track.id not in picked and per_artist[artist] < MAX_TRACKS_PER_ARTIST:
+            per_artist[artist] += 1
+            picked.add(track.id)
+            extra.append(track)
+    together = chosen + extra
+    return spread_artists(together, len(together), MAX_TRACKS_PER_ARTIST)
+
+
+def _artist_key(track: Track) -> str:
+    return track.artist.strip().casefold()
