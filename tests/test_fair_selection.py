@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.harmoniq.const import (
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_FAVOUR,
     CONF_MIN_STARS,
     CONF_TIME_WINDOWS,
 )
@@ -135,3 +136,29 @@ async def test_small_pool_reuses_tracks_rather_than_shrinking(
     assert len(run.tracks) == len(first.tracks)
     assert run.new_tracks is not None
     assert run.new_tracks < len(run.tracks)
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries", [[playlist_subentry(**{CONF_FAVOUR: "rating"})]]
+)
+async def test_favouring_ratings_keeps_unrated_tracks(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Favouring ratings (weights: tests/engine/test_sampling.py) excludes nothing."""
+    freezer.move_to(MORNING)
+    [coordinator] = await setup_entry(hass, config_entry)
+    assert coordinator.generator.settings.favour == "rating"  # type: ignore[attr-defined]
+    written: list[FakeTrack] = []
+    for _ in range(RUNS):
+        freezer.tick(60)
+        run = await coordinator.async_run()
+        assert run is not None
+        assert run.status == "ok"
+        written += plex_server.playlist_tracks("Daily Flow")
+    assert any(track.user_rating is None for track in written)
+    assert any(
+        track.user_rating is not None and track.user_rating <= 4 for track in written
+    )

@@ -83,6 +83,7 @@ async def test_add_daily_flow(
         CONF_LIBRARIES: [str(MUSIC_SECTION)],
         CONF_TIME_WINDOWS: "22:00-02:00:name=Late:moods=Chill,Dreamy;02:00-06:00:moods=Relaxed:genres=Ambient",
         "order": "spread",
+        "favour": "none",
         CONF_MIN_STARS: 3.5,
         CONF_EXCLUDE_PLAYED_DAYS: 7,
     }

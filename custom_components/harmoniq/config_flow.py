@@ -44,6 +44,7 @@ from homeassistant.helpers.selector import (
 from .const import (
     CONF_COUNTRY,
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_FAVOUR,
     CONF_INCLUDE_KNOWN_ARTISTS,
     CONF_KIND,
     CONF_LIBRARIES,
@@ -632,6 +633,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                         CONF_KIND: KIND_DAILY_FLOW,
                         CONF_TIME_WINDOWS: format_time_windows(windows),
                         CONF_ORDER: user_input[CONF_ORDER],
+                        CONF_FAVOUR: user_input[CONF_FAVOUR],
                     },
                 )
         schema = {
@@ -645,6 +647,12 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                 )
             ),
             **REFINEMENT_FIELDS,
+            vol.Required(CONF_FAVOUR, default="none"): SelectSelector(
+                SelectSelectorConfig(
+                    options=["none", "rating", "less_played"],
+                    translation_key=CONF_FAVOUR,
+                )
+            ),
         }
         return self._async_show(
             KIND_DAILY_FLOW, schema, user_input, errors, placeholders

@@ -32,6 +32,7 @@ CONF_MIN_STARS: Final = "min_stars"
 CONF_EXCLUDE_PLAYED_DAYS: Final = "exclude_played_days"
 CONF_MAX_SKIPS: Final = "max_skips"
 CONF_ORDER: Final = "order"  # Daily Flow: "spread" or "flow"
+CONF_FAVOUR: Final = "favour"  # Daily Flow: "none", "rating" or "less_played"
 CONF_SEED_MODE: Final = "seed_mode"  # Sonic Flow: "recent", "track" or "artist"
 CONF_SEED: Final = "seed"
 CONF_COUNTRY: Final = "country"  # Last.fm Top Tracks: a country's chart, empty = global

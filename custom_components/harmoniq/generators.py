@@ -12,6 +12,7 @@ from homeassistant.const import CONF_USERNAME
 from .const import (
     CONF_COUNTRY,
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_FAVOUR,
     CONF_INCLUDE_KNOWN_ARTISTS,
     CONF_KIND,
     CONF_LIBRARIES,
@@ -139,6 +140,7 @@ class DailyFlowGenerator:
             size=int(data[CONF_SIZE]),
             library_keys=library_keys(data, entry_libraries),
             order=data.get(CONF_ORDER, "spread"),
+            favour=data.get(CONF_FAVOUR, "none"),
         )
         self.needs_sonic_analysis = self.settings.order == "flow"
 

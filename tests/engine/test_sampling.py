@@ -9,6 +9,7 @@ from custom_components.harmoniq.engine.models import Track
 from custom_components.harmoniq.engine.sampling import (
     TrackBranch,
     fair_sample,
+    favour,
     pool_size,
 )
 
@@ -58,3 +59,48 @@ def test_pool_size_and_empty_branches() -> None:
     """The pool is the branches' sum; no branches give no tracks."""
     assert pool_size([TrackBranch((), 12.5), TrackBranch(_tracks("x", 1), 3)]) == 15.5
     assert fair_sample([], random.Random(1)) == []
+
+
+def test_favour_weighs_and_keeps_every_track() -> None:
+    """Favouring ratings puts rated-10 tracks first more often; none are dropped."""
+    low = [
+        Track(
+            id=f"low{n}",
+            title="t",
+            artist="A",
+            album="B",
+            album_artist="A",
+            user_rating=2,
+        )
+        for n in range(50)
+    ]
+    high = [
+        Track(
+            id=f"high{n}",
+            title="t",
+            artist="A",
+            album="B",
+            album_artist="A",
+            user_rating=10,
+        )
+        for n in range(50)
+    ]
+    rng = random.Random(3)
+    ordered = favour(low + high, "rating", rng)
+    assert sorted(t.id for t in ordered) == sorted(t.id for t in low + high)
+    first_half = ordered[:50]
+    assert sum(t in high for t in first_half) >= 30
+    assert favour(low + high, "none", rng) == low + high
+    played = [
+        Track(
+            id=f"p{n}",
+            title="t",
+            artist="A",
+            album="B",
+            album_artist="A",
+            view_count=n % 2 * 50,
+        )
+        for n in range(100)
+    ]
+    first = favour(played, "less_played", rng)[:50]
+    assert sum(t.view_count == 0 for t in first) >= 30

@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 from .generation import Generation
 from .models import Criteria, Refinements, Track, TrackQuery
-from .sampling import TrackBranch, fair_sample, pool_size
+from .sampling import Favour, TrackBranch, fair_sample, favour, pool_size
 from .selection import (
     STRICT_STEP,
     merge_candidates,
@@ -53,6 +53,8 @@ class DailyFlowSettings:
     library_keys: tuple[str, ...]
     order: Literal["spread", "flow"] = "spread"
     """"flow" orders the chosen tracks so that neighbours sound alike."""
+    favour: Favour = "none"
+    """Tracks to give better chances; "none" keeps every chance the same."""
 
 
 def active_window(windows: Sequence[TimeWindow], moment: datetime) -> TimeWindow | None:
@@ -103,7 +105,7 @@ async def select_daily_flow(
         if avoid is None:
             fresh_pool = pool_size(branches) >= FRESH_POOL_FACTOR * settings.size
             avoid = recent if fresh_pool else frozenset()
-        batches.append(fair_sample(branches, rng))
+        batches.append(favour(fair_sample(branches, rng), settings.favour, rng))
         candidates = merge_candidates(batches)
         chosen = spread_artists(
             [track for track in candidates if track.id not in avoid],

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 import random
+from typing import Literal
 
 from .models import Track
+
+type Favour = Literal["none", "rating", "less_played"]
+"""What a playlist may favour; "none" keeps every track's chance the same."""
+
+NEUTRAL_RATING = 5.0  # an unrated track weighs as a 2.5-star one
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +53,24 @@ def fair_sample(branches: Sequence[TrackBranch], rng: random.Random) -> list[Tra
         sample.append(queues[index].pop(0))
         left[index] = max(left[index] - 1, len(queues[index]))
     return sample
+
+
+def favour(tracks: Sequence[Track], how: Favour, rng: random.Random) -> list[Track]:
+    """Reorder a uniform sample so that favoured tracks tend to come first.
+
+    Weighted random order (each track's key is u ** (1 / weight)): higher-rated
+    tracks weigh up to three times as much as the lowest rated, never-played ones
+    three times as much as the most played. Nothing is excluded, and "none"
+    leaves the order as it is.
+    """
+    if how == "none":
+        return list(tracks)
+
+    def weight(track: Track) -> float:
+        if how == "rating":
+            rating = NEUTRAL_RATING if track.user_rating is None else track.user_rating
+            return 1 + rating / 5
+        return 3 / (1 + math.log1p(track.view_count))
+
+    keyed = [(rng.random() ** (1 / weight(track)), track) for track in tracks]
+    return [track for _key, track in sorted(keyed, key=lambda kt: kt[0], reverse=True)]
