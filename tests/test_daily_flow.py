@@ -369,12 +369,30 @@ async def test_trickled_reply_fails_the_run_at_the_deadline(
     assert elapsed < 5
     trickled = [r for r in plex_server.requests if r.path == search][-1]
     assert 0 < len(trickled.response) < 100  # cut off, far from the whole reply
+    assert "Plex sent no complete reply within 0.5 s" in caplog.text
     assert "Traceback" not in caplog.text
 
     plex_server.clear_faults()
     run = await coordinator.async_run()
     assert run is not None
     assert run.status == "ok"
+
+
+async def test_reply_after_the_deadline_fails_the_run(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reply whose headers come after the deadline fails the run when they come."""
+    coordinator = await _setup(hass, config_entry)
+    plex_server.latency = 0.6  # real seconds: no frozen clock here
+    with patch("custom_components.harmoniq.plex.REQUEST_DEADLINE", 0.2):
+        run = await coordinator.async_run()
+    plex_server.latency = 0
+    assert run is not None
+    assert (run.status, run.reason) == ("failed", "cannot_connect")
+    assert "Plex sent no complete reply within 0.2 s" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -35,13 +35,24 @@ class TagChoices:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaylistEntry:
+    """One entry of a playlist: the track, and the entry's own id on the server."""
+
+    track_id: str
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlaylistInfo:
     """A playlist on the music server."""
 
     id: str
     title: str
-    summary: str
+    summary: str | None
+    """None when the server's reply did not include it."""
     track_count: int
+    entries: tuple[PlaylistEntry, ...] = ()
+    """The entries, in order, when the playlist was read with them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,25 +76,19 @@ class OwnedPlaylistWriter:
                     for playlist in await self._server.async_find_playlists(title)
                     if playlist.id != owned_id
                 ]
-                ours = [p for p in same_title if p.summary.endswith(mark)]
+                ours = [p for p in same_title if (p.summary or "").endswith(mark)]
                 if len(ours) < len(same_title):
                     raise PlaylistNameClashError(title)
                 if owned is None and ours:
-                    owned = ours[0]
+                    owned = await self._server.async_get_playlist(ours[0].id)
                     LOGGER.info(
                         "Playlist '%s': recognised Harmoniq's own playlist by its mark",
                         title,
                     )
             if owned is not None:
-                info = await self._server.async_replace_playlist_tracks(
-                    owned.id, title, track_ids, full_summary
+                return await self._server.async_replace_playlist_tracks(
+                    owned, title, track_ids, full_summary
                 )
-            else:
-                info = await self._server.async_create_playlist(
-                    title, track_ids, full_summary
-                )
-        if info.summary != full_summary:
-            LOGGER.warning(
-                "The server did not keep the summary of playlist '%s'", title
+            return await self._server.async_create_playlist(
+                title, track_ids, full_summary
             )
-        return info

@@ -35,6 +35,7 @@ from homeassistant.core import HomeAssistant
 from .const import PLEX_TIMEOUT
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
 from .engine.models import Criteria, Refinements, Track, TrackQuery
+from .engine.playlist_edit import plan_edit
 from .engine.sampling import TrackBranch
 from .music_server import (
     MusicLibrary,
@@ -42,6 +43,7 @@ from .music_server import (
     MusicServerConnectionError,
     MusicServerError,
     MusicServerSSLError,
+    PlaylistEntry,
     PlaylistInfo,
     RequestStats,
     ServerInfo,
@@ -52,6 +54,8 @@ from .music_server import (
 _STATUS_PATTERN = re.compile(r"^\((\d{3})\)")
 _EPOCH = datetime.fromtimestamp(0, UTC)
 TRACK_TYPE: Final = 10
+# Playlist entries read per request.
+PLAYLIST_PAGE: Final = 1000
 # Seconds one request to Plex may take in all. plexapi's timeout (PLEX_TIMEOUT) bounds
 # each socket read only: a server trickling its reply would otherwise never time out.
 REQUEST_DEADLINE = 60.0
@@ -106,8 +110,9 @@ class _Deadline:
 
     A timer thread shuts the reply's socket down at the deadline, which ends the
     read blocked in the worker thread; `expired` then tells that failure apart.
-    Connecting and the reply's headers stay bounded by the per-read timeout only:
-    a slow server spends its time in the body, which it streams.
+    Headers that come after the deadline fail the request when they come: the
+    wait for them (and for the connection) is bounded by the per-read timeout only,
+    as the socket is out of reach until then.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -578,16 +583,51 @@ class PlexMusicServer:
             raise SonicAnalysisUnavailableError(_status_line(err)) from err
 
     async def async_get_playlist(self, playlist_id: str) -> PlaylistInfo | None:
-        """Return a playlist with its track ids, or None when it no longer exists."""
+        """Return a playlist with its entries (one request), None if it is gone."""
 
         def get() -> PlaylistInfo | None:
             try:
-                playlist = self._plex.fetchItem(f"/playlists/{playlist_id}")
+                return self._read_playlist(playlist_id)
             except NotFound:
                 return None
-            return _playlist_info(playlist)
 
         return await self._async_run(get)
+
+    def _read_playlist(self, playlist_id: str) -> PlaylistInfo:
+        """Read a playlist's title and entries from its items, a page at a time."""
+        entries: list[PlaylistEntry] = []
+        title = ""
+        while True:
+            container = self._plex.query(
+                f"/playlists/{playlist_id}/items",
+                headers={
+                    "X-Plex-Container-Start": str(len(entries)),
+                    "X-Plex-Container-Size": str(PLAYLIST_PAGE),
+                },
+            )
+            if container is None:
+                raise MusicServerError(
+                    f"Plex sent an empty reply for playlist {playlist_id}"
+                )
+            title = container.attrib.get("title", title)
+            page = [
+                PlaylistEntry(
+                    track_id=element.attrib["ratingKey"],
+                    entry_id=element.attrib.get("playlistItemID", ""),
+                )
+                for element in _track_elements(container)
+            ]
+            entries += page
+            total = container.attrib.get("totalSize", "")
+            if not page or not total.isdigit() or len(entries) >= int(total):
+                break
+        return PlaylistInfo(
+            id=playlist_id,
+            title=title,
+            summary=None,
+            track_count=len(entries),
+            entries=tuple(entries),
+        )
 
     async def async_find_playlists(self, title: str) -> list[PlaylistInfo]:
         """Return the audio playlists whose title is `title` (case-insensitive)."""
@@ -604,53 +644,112 @@ class PlexMusicServer:
     async def async_create_playlist(
         self, title: str, track_ids: Sequence[str], summary: str
     ) -> PlaylistInfo:
-        """Create a playlist holding `track_ids`, then set its summary."""
+        """Create a playlist holding `track_ids`, then set its summary: two requests."""
 
         def create() -> PlaylistInfo:
-            playlist = self._plex.createPlaylist(title, items=self._fetch(track_ids))
-            return self._edit(playlist, title, summary)
+            query = urlencode(
+                {
+                    "smart": "0",
+                    "title": title,
+                    "type": "audio",
+                    "uri": self._items_uri(track_ids),
+                }
+            )
+            container = self._plex.query(
+                f"/playlists?{query}", method=self._session.post
+            )
+            created = next(
+                (e for e in _children(container) if e.tag == "Playlist"), None
+            )
+            if created is None:
+                raise MusicServerError("Plex did not return the created playlist")
+            playlist_id = created.attrib["ratingKey"]
+            self._edit_playlist(playlist_id, summary=summary)
+            return PlaylistInfo(
+                id=playlist_id, title=title, summary=summary, track_count=len(track_ids)
+            )
 
         return await self._async_run(create)
 
     async def async_replace_playlist_tracks(
-        self, playlist_id: str, title: str, track_ids: Sequence[str], summary: str
+        self,
+        current: PlaylistInfo,
+        title: str,
+        track_ids: Sequence[str],
+        summary: str,
     ) -> PlaylistInfo:
-        """Replace a playlist's tracks in place, never leaving it empty.
+        """Make a playlist (read with its entries) hold `track_ids`, in place.
 
-        The new tracks are appended first, then the old entries are deleted one by
-        one (Plex deletes one playlist item per request); the playlist keeps its
-        ratingKey, so pins and links to it survive.
+        Only what changed is sent (see `engine.playlist_edit`): nothing for the
+        same tracks, else the arriving tracks in one request, one request per
+        leaving entry and per move, or, when cheaper, every track appended and
+        every old entry removed. The playlist is never empty and keeps its
+        ratingKey, so pins and links to it survive. Title and summary are set in
+        one edit.
         """
 
         def replace() -> PlaylistInfo:
-            playlist = self._plex.fetchItem(f"/playlists/{playlist_id}")
-            old_items = playlist.items()
-            playlist.addItems(self._fetch(track_ids))
-            for item in old_items:
-                self._plex.query(
-                    f"{playlist.key}/items/{item.playlistItemID}",
-                    method=self._session.delete,
-                )
-            return self._edit(playlist, title, summary)
+            playlist_id = current.id
+            entries = current.entries
+            plan = plan_edit([entry.track_id for entry in entries], track_ids)
+            if plan.replace_all:
+                self._add_items(playlist_id, track_ids)
+                for entry in entries:
+                    self._remove_entry(playlist_id, entry.entry_id)
+            else:
+                if plan.add:
+                    self._add_items(playlist_id, plan.add)
+                for position in plan.remove:
+                    self._remove_entry(playlist_id, entries[position].entry_id)
+                if plan.moves:
+                    if plan.reread:
+                        entries = self._read_playlist(playlist_id).entries
+                    entry_of = {entry.track_id: entry.entry_id for entry in entries}
+                    for track_id, after in plan.moves:
+                        query = f"?after={entry_of[after]}" if after else ""
+                        self._plex.query(
+                            f"/playlists/{playlist_id}/items/{entry_of[track_id]}/move{query}",
+                            method=self._session.put,
+                        )
+            self._edit_playlist(
+                playlist_id,
+                title=title if title != current.title else None,
+                summary=summary,
+            )
+            return PlaylistInfo(
+                id=playlist_id, title=title, summary=summary, track_count=len(track_ids)
+            )
 
         return await self._async_run(replace)
 
-    def _fetch(self, track_ids: Sequence[str]) -> list[Any]:
-        """Fetch tracks by id in one request, in the given order."""
-        by_id = {
-            str(item.ratingKey): item
-            for item in self._plex.fetchItems([int(track_id) for track_id in track_ids])
-        }
-        return [by_id[track_id] for track_id in track_ids if track_id in by_id]
+    def _items_uri(self, track_ids: Sequence[str]) -> str:
+        """Return the `uri` that names library items for playlist requests."""
+        return (
+            f"server://{self.info.unique_id}/com.plexapp.plugins.library"
+            f"/library/metadata/{','.join(track_ids)}"
+        )
 
-    def _edit(self, playlist: Playlist, title: str, summary: str) -> PlaylistInfo:
-        """Set title and summary in one edit, then read the playlist back."""
-        playlist.batchEdits()
-        if playlist.title != title:
-            playlist.editTitle(title)
-        playlist.editSummary(summary)
-        playlist.saveEdits()
-        return _playlist_info(self._plex.fetchItem(f"/playlists/{playlist.ratingKey}"))
+    def _add_items(self, playlist_id: str, track_ids: Sequence[str]) -> None:
+        query = urlencode({"uri": self._items_uri(track_ids)})
+        self._plex.query(
+            f"/playlists/{playlist_id}/items?{query}", method=self._session.put
+        )
+
+    def _remove_entry(self, playlist_id: str, entry_id: str) -> None:
+        self._plex.query(
+            f"/playlists/{playlist_id}/items/{entry_id}", method=self._session.delete
+        )
+
+    def _edit_playlist(
+        self, playlist_id: str, *, title: str | None = None, summary: str
+    ) -> None:
+        """Set the summary (and the title, if given) in one request."""
+        fields = {"summary.locked": "1", "summary.value": summary}
+        if title is not None:
+            fields |= {"title.locked": "1", "title.value": title}
+        self._plex.query(
+            f"/playlists/{playlist_id}?{urlencode(fields)}", method=self._session.put
+        )
 
 
 def _playlist_info(playlist: Playlist) -> PlaylistInfo:
@@ -718,11 +817,9 @@ def _refinement_params(query: TrackQuery, now: datetime) -> list[tuple[str, str]
 
 def _track_elements(container: Element | None) -> list[Element]:
     """Return a reply's tracks (an empty reply parses as None)."""
-    if container is None:
-        return []
     return [
         element
-        for element in container
+        for element in _children(container)
         if element.tag == "Track" and element.attrib.get("type") == "track"
     ]
 
@@ -764,3 +861,8 @@ def _has_known_values(track: Track, refinements: Refinements) -> bool:
     return (min_user_rating(refinements) is None or track.user_rating is not None) and (
         refinements.exclude_played_days <= 0 or track.last_viewed_at is not None
     )
+
+
+def _children(container: Element | None) -> list[Element]:
+    """Return a reply's elements (an empty reply parses as None)."""
+    return [] if container is None else list(container)
