@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+import math
 from typing import Literal, Protocol
 
 from .eligibility import is_eligible
@@ -15,11 +16,13 @@ from .selection import status_for
 
 type SeedMode = Literal["recent", "track", "artist"]
 
-# Neighbours asked for per step (doubled at a dead end, up to the maximum), and how
-# far they may be (0-1, Plex's scale).
-NEAREST_LIMIT = 30
-NEAREST_LIMIT_MAX = 240
+# Sonic Flow: neighbours asked for per anchor (a track whose neighbours are read),
+# how far they may be (0-1, Plex's scale), how many of an anchor's neighbours the
+# next anchor lies beyond, and how many tracks lead from one anchor to the next.
+SONIC_FLOW_NEIGHBOURS = 300
 NEAREST_MAX_DISTANCE = 0.6
+ANCHOR_RANK = 10
+TRACKS_BETWEEN_ANCHORS = 4
 MAX_TRACKS_PER_ARTIST = 3
 
 
@@ -79,47 +82,69 @@ async def async_seed_track(source: SonicSource, settings: SonicFlowSettings) -> 
 async def async_select_sonic_flow(
     source: SonicSource, settings: SonicFlowSettings, now: datetime
 ) -> Generation:
-    """Chain sonically similar tracks from the seed, each close to the one before.
+    """Chain sonically similar tracks from the seed, in about one request per four.
 
-    Each step asks Plex for the current track's nearest neighbours and takes the
-    closest one that passes the refinements, is new, is not by the previous track's
-    artist and keeps every artist under the cap. At a dead end it asks for more
-    neighbours, then walks back to earlier tracks and continues from theirs.
+    The flow hops from anchor to anchor: the next anchor is one of the current
+    anchor's nearer neighbours (`ANCHOR_RANK` in), and the tracks placed between
+    the two are those closest to both, in the order that leads from one to the
+    other. Only anchors' neighbours are asked for; at a dead end the flow goes on
+    from an earlier anchor. Every track passes the refinements, keeps its artist
+    under the cap and differs in artist from the track before.
     """
     seed = await async_seed_track(source, settings)
     chosen: list[Track] = []
-    if is_eligible(seed, settings.refinements, now):
-        chosen.append(seed)
-    used = {seed.id}
-    per_artist = Counter(track.artist.casefold() for track in chosen)
-    trail = [seed]
-    limits: dict[str, int] = {}
-    while len(chosen) < settings.size and trail:
-        current = trail[-1]
-        previous_artist = chosen[-1].artist.casefold() if chosen else None
-        limit = limits.setdefault(current.id, NEAREST_LIMIT)
-        neighbours = await source.async_nearest(current.id, limit, NEAREST_MAX_DISTANCE)
-        pick = next(
-            (
-                track
-                for track, _distance in neighbours
-                if track.id not in used
-                and track.artist.casefold() != previous_artist
-                and per_artist[track.artist.casefold()] < MAX_TRACKS_PER_ARTIST
-                and is_eligible(track, settings.refinements, now)
-            ),
-            None,
+    per_artist: Counter[str] = Counter()
+
+    def fits(track: Track) -> bool:
+        artist = track.artist.casefold()
+        return (
+            track.id not in used
+            and per_artist[artist] < MAX_TRACKS_PER_ARTIST
+            and (not chosen or chosen[-1].artist.casefold() != artist)
+            and is_eligible(track, settings.refinements, now)
         )
-        if pick is None:
-            if limit < NEAREST_LIMIT_MAX and len(neighbours) >= limit:
-                limits[current.id] = limit * 2  # look further around this track
-            else:
-                trail.pop()  # dead end: continue from the track before
+
+    def take(track: Track) -> None:
+        used.add(track.id)
+        per_artist[track.artist.casefold()] += 1
+        chosen.append(track)
+
+    used: set[str] = set()
+    if is_eligible(seed, settings.refinements, now):
+        take(seed)
+    used.add(seed.id)
+    anchors = [await _async_neighbours(source, seed)]  # neighbour lists
+    while len(chosen) < settings.size and anchors:
+        neighbours = anchors[-1]
+        candidates = [track for track, _distance in neighbours if fits(track)]
+        if not candidates:
+            anchors.pop()  # dead end: go on from the anchor before
             continue
-        used.add(pick.id)
-        per_artist[pick.artist.casefold()] += 1
-        chosen.append(pick)
-        trail.append(pick)
+        if settings.size - len(chosen) <= TRACKS_BETWEEN_ANCHORS:
+            for track in candidates:  # the last few: the anchor's closest
+                if len(chosen) < settings.size and fits(track):
+                    take(track)
+            break
+        following = candidates[min(ANCHOR_RANK, len(candidates) - 1)]
+        following_neighbours = await _async_neighbours(source, following)
+        from_anchor = {track.id: distance for track, distance in neighbours}
+        to_following = {track.id: distance for track, distance in following_neighbours}
+        beyond = max(to_following.values(), default=NEAREST_MAX_DISTANCE)
+
+        def via(track: Track) -> float:
+            return from_anchor[track.id] + to_following.get(track.id, beyond)
+
+        between = sorted(
+            (track for track in candidates if track.id != following.id), key=via
+        )[:TRACKS_BETWEEN_ANCHORS]
+        between.sort(
+            key=lambda track: from_anchor[track.id] - to_following.get(track.id, beyond)
+        )
+        for track in [*between, following]:
+            if len(chosen) < settings.size and fits(track):
+                take(track)
+        used.add(following.id)
+        anchors.append(following_neighbours)
     return Generation(
         tracks=tuple(chosen),
         status=status_for(len(chosen), settings.size, relaxed=False),
@@ -128,23 +153,23 @@ async def async_select_sonic_flow(
     )
 
 
+async def _async_neighbours(
+    source: SonicSource, track: Track
+) -> list[tuple[Track, float]]:
+    return await source.async_nearest(
+        track.id, SONIC_FLOW_NEIGHBOURS, NEAREST_MAX_DISTANCE
+    )
+
+
 def order_by_flow(
-    tracks: Sequence[Track], distances: dict[tuple[str, str], float]
+    tracks: Sequence[Track], distance: Callable[[Track, Track], float]
 ) -> list[Track]:
     """Order tracks so that neighbours are close: greedy nearest neighbour.
 
-    `distances` holds what the server reported, in either direction; pairs it did
-    not report count as the farthest (1.0). Starts from the first track.
+    Starts from the first track; each next track is the closest one left.
     """
     if not tracks:
         return []
-
-    def distance(first: Track, second: Track) -> float:
-        return min(
-            distances.get((first.id, second.id), 1.0),
-            distances.get((second.id, first.id), 1.0),
-        )
-
     remaining = list(tracks[1:])
     ordered = [tracks[0]]
     while remaining:
@@ -154,18 +179,66 @@ def order_by_flow(
     return ordered
 
 
-# Neighbours asked for per track when ordering a given set as a flow.
-FLOW_ORDER_LIMIT = 100
+# Flow order: tracks of the set whose neighbours are read (the anchors), and how
+# many neighbours each.
+FLOW_ORDER_ANCHORS = 9
+FLOW_ORDER_NEIGHBOURS = 1000
 
 
 async def async_flow_order(source: SonicSource, tracks: Sequence[Track]) -> list[Track]:
-    """Order tracks as a flow, from the distances the server reports between them."""
-    wanted = {track.id for track in tracks}
-    distances: dict[tuple[str, str], float] = {}
-    for track in tracks:
-        for neighbour, distance in await source.async_nearest(
-            track.id, FLOW_ORDER_LIMIT, 1.0
-        ):
-            if neighbour.id in wanted:
-                distances[track.id, neighbour.id] = distance
-    return order_by_flow(tracks, distances)
+    """Order tracks as a flow from the neighbours of a few of them.
+
+    Up to `FLOW_ORDER_ANCHORS` requests: each anchor, chosen farthest from the
+    anchors before it, gives its distances to the tracks among its neighbours
+    (a track beyond them counts as at its farthest neighbour's distance). Two
+    tracks' distance is then known when one is an anchor, and estimated from how
+    alike their distances to the anchors are otherwise; the order is a greedy
+    path, improved by reversing stretches while that shortens it (2-opt).
+    """
+    if len(tracks) < 3:
+        return list(tracks)
+    rows: dict[str, dict[str, float]] = {}
+    anchor = tracks[0]
+    while True:
+        neighbours = await source.async_nearest(anchor.id, FLOW_ORDER_NEIGHBOURS, 1.0)
+        known = {track.id: distance for track, distance in neighbours}
+        beyond = max(known.values(), default=1.0)
+        rows[anchor.id] = {t.id: known.get(t.id, beyond) for t in tracks} | {
+            anchor.id: 0.0
+        }
+        others = [t for t in tracks if t.id not in rows]
+        if len(rows) >= FLOW_ORDER_ANCHORS or not others:
+            break
+        anchor = max(others, key=lambda t: min(row[t.id] for row in rows.values()))
+
+    def distance(first: Track, second: Track) -> float:
+        if first.id in rows:
+            return rows[first.id][second.id]
+        if second.id in rows:
+            return rows[second.id][first.id]
+        return math.sqrt(
+            sum((row[first.id] - row[second.id]) ** 2 for row in rows.values())
+            / len(rows)
+        )
+
+    return shorten(order_by_flow(tracks, distance), distance)
+
+
+def shorten(
+    order: Sequence[Track], distance: Callable[[Track, Track], float]
+) -> list[Track]:
+    """Improve a path (first track fixed) by reversing stretches that shorten it."""
+    path = list(order)
+    improved = True
+    while improved:
+        improved = False
+        for start in range(1, len(path) - 1):
+            for end in range(start + 1, len(path)):
+                before, first, last = path[start - 1], path[start], path[end]
+                after = path[end + 1] if end + 1 < len(path) else None
+                old = distance(before, first) + (distance(last, after) if after else 0)
+                new = distance(before, last) + (distance(first, after) if after else 0)
+                if new < old - 1e-9:
+                    path[start : end + 1] = path[start : end + 1][::-1]
+                    improved = True
+    return path
