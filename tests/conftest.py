@@ -145,7 +145,9 @@ def config_entry(
         domain=DOMAIN,
         title="Living Room Plex",
         unique_id=MACHINE_IDENTIFIER,
+        minor_version=2,
         data={
+            "server_type": "plex",
             CONF_URL: plex_server.url,
             CONF_TOKEN: PLEX_TOKEN,
             CONF_VERIFY_SSL: True,

@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import (
     CONF_API_KEY,
+    CONF_NAME,
     CONF_TOKEN,
     CONF_URL,
     CONF_USERNAME,
@@ -20,7 +21,12 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.harmoniq.const import CONF_LIBRARIES, DOMAIN
+from custom_components.harmoniq.const import (
+    CONF_LIBRARIES,
+    DOMAIN,
+    REAUTH_LASTFM,
+    SUBENTRY_TYPE_PLAYLIST,
+)
 from tests.conftest import (
     LASTFM_API_KEY,
     MACHINE_IDENTIFIER,
@@ -85,6 +91,7 @@ async def test_full_flow(hass: HomeAssistant, plex_server: FakePlexServer) -> No
     assert result["title"] == "Living Room Plex"
     assert result["result"].unique_id == MACHINE_IDENTIFIER
     assert result["data"] == {
+        "server_type": "plex",
         CONF_URL: plex_server.url,
         CONF_TOKEN: PLEX_TOKEN,
         CONF_VERIFY_SSL: True,
@@ -446,6 +453,7 @@ async def test_reconfigure(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert config_entry.data == {
+        "server_type": "plex",
         CONF_URL: plex_server.url,
         CONF_TOKEN: "rotated",
         CONF_VERIFY_SSL: False,
@@ -505,3 +513,139 @@ async def test_reconfigure_loaded_entry_reloads_without_warning(
     assert config_entry.data[CONF_TOKEN] == "rotated"
     assert "update listener" not in caplog.text
     assert "Detected" not in caplog.text
+
+
+async def test_reauth_lastfm_needs_a_key(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    lastfm_server: FakeLastFmServer,
+) -> None:
+    """Asked for a new Last.fm key, an empty form says the key is required."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reauth_flow(hass, data={REAUTH_LASTFM: True})
+    assert result["step_id"] == "reauth_lastfm"
+    assert result["description_placeholders"]["server"] == "Living Room Plex"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "api_key_required"}
+    assert lastfm_server.requests == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data[CONF_USERNAME] == "RJ"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _start_playlist_flow(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    return result["flow_id"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["sonic_flow", "lastfm_top_tracks", "lastfm_recommendations"]
+)
+async def test_playlist_kinds_need_a_loaded_entry(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    kind: str,
+) -> None:
+    """While Harmoniq cannot reach Plex, every kind explains why it cannot be added."""
+    plex_server.inject_fault("status", status=500)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    flow_id = await _start_playlist_flow(hass, config_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"next_step_id": kind}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+async def test_playlist_flow_aborts_when_plex_fails(
+    hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
+) -> None:
+    """Plex failing while the form reads the libraries aborts with cannot_connect."""
+    flow_id = await _start_playlist_flow(hass, init_integration)
+    plex_server.inject_fault("status", status=500, path_prefix="/library/sections")
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"next_step_id": "daily_flow"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert plex_server.requests[-1].status == 500
+    assert len(init_integration.subentries) == 1
+
+
+@pytest.mark.parametrize(
+    ("seed_mode", "path_prefix"),
+    [("track", "/library/metadata"), ("artist", "/library/sections")],
+)
+async def test_sonic_flow_seed_check_plex_fails(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    init_integration: MockConfigEntry,
+    seed_mode: str,
+    path_prefix: str,
+) -> None:
+    """Plex failing while the seed is checked shows cannot_connect; a retry saves."""
+    flow_id = await _start_playlist_flow(hass, init_integration)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"next_step_id": "sonic_flow"}
+    )
+    assert result["step_id"] == "sonic_flow"
+    seed = (
+        str(plex_library.tracks[0].rating_key)
+        if seed_mode == "track"
+        else plex_library.artists[0].title
+    )
+    form = {
+        CONF_NAME: "Flow",
+        "size": 30.0,
+        "refresh_interval": 60.0,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+        "seed_mode": seed_mode,
+        "seed": seed,
+        "min_stars": 0.0,
+        "exclude_played_days": 0.0,
+    }
+    plex_server.inject_fault("status", status=500, path_prefix=path_prefix)
+    result = await hass.config_entries.subentries.async_configure(flow_id, form)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert plex_server.requests[-1].path.startswith(path_prefix)
+
+    plex_server.clear_faults()
+    result = await hass.config_entries.subentries.async_configure(flow_id, form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (result["data"]["seed_mode"], result["data"]["seed"]) == (seed_mode, seed)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_daily_flow_form_lists_only_the_tags_the_library_has(
+    hass: HomeAssistant, plex_server: FakePlexServer, init_integration: MockConfigEntry
+) -> None:
+    """A library with moods but no genres or styles shows "-" for those kinds."""
+    library = FakeLibrary()
+    library.add_track("Slow Song", "Quiet Band", moods=("Chill",))
+    plex_server.replace_library(MUSIC_SECTION, library)
+    flow_id = await _start_playlist_flow(hass, init_integration)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"next_step_id": "daily_flow"}
+    )
+    assert result["step_id"] == "daily_flow"
+    placeholders = result["description_placeholders"]
+    assert (placeholders["moods"], placeholders["genres"], placeholders["styles"]) == (
+        "Chill",
+        "-",
+        "-",
+    )

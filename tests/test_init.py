@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
+from datetime import timedelta
 import logging
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 
 from custom_components.harmoniq.const import DOMAIN
@@ -131,3 +139,79 @@ async def test_blocking_call_is_caught(
     assert config_entry.state is ConfigEntryState.SETUP_ERROR
     assert any("putrequest" in call for call in blocking_calls)
     blocking_calls.clear()  # planted on purpose: let this test pass
+
+
+async def test_home_assistant_stopping_stops_the_playlists(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Once Home Assistant stops, no playlist runs again, when due or when pressed."""
+    [coordinator] = init_integration.runtime_data.coordinators.values()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    plex_server.clear_requests()
+
+    freezer.tick(timedelta(days=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await coordinator.async_run() is None
+    assert plex_server.requests == []
+
+
+async def test_entry_of_version_1_1_is_migrated(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """An entry from before the server type was recorded becomes a Plex entry."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        unique_id=config_entry.unique_id,
+        data={k: v for k, v in config_entry.data.items() if k != "server_type"},
+        version=1,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.data["server_type"] == "plex"
+    assert entry.data["token"] == PLEX_TOKEN
+
+
+async def test_entry_of_a_newer_version_is_not_touched(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """An entry written by a newer Harmoniq fails to migrate instead of breaking."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Future", data=dict(config_entry.data), version=2
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+def test_only_the_adapters_name_a_server() -> None:
+    """No module above the adapters imports a server's adapter or client library."""
+    package = Path(__file__).parent.parent / "custom_components" / "harmoniq"
+    adapters = {"plex.py", "jellyfin.py", "servers.py"}
+    offenders = []
+    for module in package.rglob("*.py"):
+        if module.name in adapters:
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [
+                f"{module.name}: {name}"
+                for name in names
+                if any(server in name for server in ("plex", "jellyfin"))
+            ]
+    assert offenders == []

@@ -9,9 +9,6 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import (
     CONF_API_KEY,
-    CONF_TOKEN,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
@@ -25,14 +22,14 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, SUBENTRY_TYPE_PLAYLIST
+from .const import CONF_SERVER_TYPE, DOMAIN, SERVER_PLEX, SUBENTRY_TYPE_PLAYLIST
 from .coordinator import PlaylistCoordinator
 from .data import HarmoniqConfigEntry, HarmoniqData
 from .issues import async_delete_entry_issues
 from .lastfm import LastFmCache, LastFmClient
 from .music_server import MusicServerAuthError, MusicServerError
 from .playlists import OwnedPlaylistWriter
-from .plex import PlexMusicServer
+from .servers import async_connect_server
 from .services import async_setup_services
 from .storage import HarmoniqStore, async_get_store
 
@@ -54,15 +51,23 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> bool:
+    """Bring an entry of an earlier version to the current one."""
+    if entry.version > 1:
+        return False  # written by a newer Harmoniq: don't guess
+    if entry.minor_version < 2:  # 1.2: the server type is recorded (1.1: Plex only)
+        hass.config_entries.async_update_entry(
+            entry,
+            data={CONF_SERVER_TYPE: SERVER_PLEX, **entry.data},
+            minor_version=2,
+        )
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> bool:
     """Connect to the music server and start the playlists' coordinators."""
     try:
-        server = await PlexMusicServer.async_connect(
-            hass,
-            entry.data[CONF_URL],
-            entry.data[CONF_TOKEN],
-            entry.data[CONF_VERIFY_SSL],
-        )
+        server = await async_connect_server(hass, entry.data)
     except MusicServerAuthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,

@@ -56,6 +56,7 @@ from .const import (
     CONF_SEED,
     CONF_SEED_ARTISTS,
     CONF_SEED_MODE,
+    CONF_SERVER_TYPE,
     CONF_SIMILAR_ARTISTS,
     CONF_SIZE,
     CONF_TIME_WINDOWS,
@@ -72,6 +73,7 @@ from .const import (
     KIND_SONIC_FLOW,
     LOGGER,
     REAUTH_LASTFM,
+    SERVER_PLEX,
     SUBENTRY_TYPE_PLAYLIST,
 )
 from .data import HarmoniqConfigEntry
@@ -105,7 +107,7 @@ from .music_server import (
     ServerInfo,
     TagChoices,
 )
-from .plex import PlexMusicServer
+from .servers import async_connect_server
 
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
@@ -141,6 +143,7 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up Harmoniq against one Plex server."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     @classmethod
     @callback
@@ -164,8 +167,14 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         Raises `FormError` with the key of the error to show on the form.
         """
         try:
-            server = await PlexMusicServer.async_connect(
-                self.hass, url, token, verify_ssl
+            server = await async_connect_server(
+                self.hass,
+                {
+                    CONF_SERVER_TYPE: SERVER_PLEX,
+                    CONF_URL: url,
+                    CONF_TOKEN: token,
+                    CONF_VERIFY_SSL: verify_ssl,
+                },
             )
             try:
                 self._libraries = await server.async_get_music_libraries()
@@ -199,7 +208,11 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(info.unique_id)
                 self._abort_if_unique_id_configured()
-                self._data = {**user_input, CONF_URL: url}
+                self._data = {
+                    **user_input,
+                    CONF_URL: url,
+                    CONF_SERVER_TYPE: SERVER_PLEX,
+                }
                 return await self.async_step_libraries()
         return self.async_show_form(
             step_id="user",

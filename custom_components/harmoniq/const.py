@@ -9,6 +9,8 @@ DOMAIN: Final = "harmoniq"
 LOGGER: Final = logging.getLogger(__package__)
 
 CONF_LIBRARIES: Final = "libraries"
+CONF_SERVER_TYPE: Final = "server_type"
+SERVER_PLEX: Final = "plex"
 
 DEFAULT_VERIFY_SSL: Final = True
 # Seconds plexapi waits for one Plex reply.

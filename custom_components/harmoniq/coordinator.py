@@ -50,13 +50,13 @@ from .lastfm import (
     LastFmNotFoundError,
 )
 from .music_server import (
+    MusicServer,
     MusicServerAuthError,
     MusicServerConnectionError,
     MusicServerError,
     SonicAnalysisUnavailableError,
 )
 from .playlists import PlaylistNameClashError
-from .plex import PlexMusicServer
 from .storage import HarmoniqStore, PlaylistRun, TrackSummary
 
 # Waits before retrying a failed run; the last one repeats (never beyond the interval).
@@ -107,7 +107,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         subentry: ConfigSubentry,
         *,
         store: HarmoniqStore,
-        server: PlexMusicServer,
+        server: MusicServer,
         lastfm: LastFmClient | None,
     ) -> None:
         """Set up the coordinator of one playlist subentry."""

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import ConfigEntry
 
 from .lastfm import LastFmClient
+from .music_server import MusicServer
 from .playlists import OwnedPlaylistWriter
-from .plex import PlexMusicServer
 from .storage import HarmoniqStore
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ type HarmoniqConfigEntry = ConfigEntry[HarmoniqData]
 class HarmoniqData:
     """What a loaded entry holds: its server, Last.fm client and playlists."""
 
-    server: PlexMusicServer
+    server: MusicServer
     lastfm: LastFmClient | None
     store: HarmoniqStore
     writer: OwnedPlaylistWriter

@@ -52,7 +52,7 @@ from .engine.sonic import (
 )
 from .engine.windows import next_boundary, parse_time_windows
 from .lastfm import LastFmClient
-from .plex import PlexMusicServer
+from .music_server import MusicServer
 
 # Chart entries asked for per playlist track (many are not in a library), at most.
 CHART_TRACKS_PER_TRACK = 3
@@ -128,7 +128,7 @@ class DailyFlowGenerator:
 
     def __init__(
         self,
-        server: PlexMusicServer,
+        server: MusicServer,
         data: Mapping[str, Any],
         entry_libraries: list[str],
     ) -> None:
@@ -172,7 +172,7 @@ class SonicFlowGenerator(_IntervalOnly):
 
     def __init__(
         self,
-        server: PlexMusicServer,
+        server: MusicServer,
         data: Mapping[str, Any],
         entry_libraries: list[str],
     ) -> None:
@@ -205,7 +205,7 @@ class LastFmTopTracksGenerator(_IntervalOnly):
 
     def __init__(
         self,
-        server: PlexMusicServer,
+        server: MusicServer,
         lastfm: LastFmClient,
         overrides: Mapping[str, str | None],
         data: Mapping[str, Any],
@@ -246,7 +246,7 @@ class LastFmDiscoveryGenerator(_IntervalOnly):
 
     def __init__(
         self,
-        server: PlexMusicServer,
+        server: MusicServer,
         lastfm: LastFmClient,
         *,
         username: str,
@@ -331,7 +331,7 @@ class LastFmNotConfiguredGenerator(_IntervalOnly):
 
 
 def create_generator(
-    server: PlexMusicServer,
+    server: MusicServer,
     data: Mapping[str, Any],
     entry_data: Mapping[str, Any],
     lastfm: LastFmClient | None,

@@ -1,11 +1,36 @@
-"""The narrow interface Harmoniq needs from a music server (Plex now, Jellyfin later).
+"""The one interface Harmoniq needs from a music server, whichever server it is.
 
-Nothing here knows about Home Assistant or about a particular server's client library.
+Each server has an adapter module that implements `MusicServer`; nothing above the
+adapters (and `servers.py`, which picks one) knows which server it talks to. Nothing
+here knows about Home Assistant or about a server's client library.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+from .engine.daily_flow import TrackSource
+from .engine.lastfm_playlists import TrackFinder
+from .engine.models import Track
+from .engine.sonic import SonicSource
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCapabilities:
+    """What a server can do, for the forms, the generators and the docs."""
+
+    moods: bool
+    """Tracks carry moods (Plex: mood tags; Jellyfin: tags with a prefix)."""
+    styles: bool
+    star_ratings: bool
+    """The user rates tracks in stars (else likes/favourites stand in)."""
+    skip_counts: bool
+    sonic_analysis: bool
+    """Sonic similarity: Sonic Flow, Sonic Adventure and the Flow order."""
+    bulk_playlist_replace: bool
+    """A playlist's tracks can be replaced in one request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +106,46 @@ class SonicAnalysisUnavailableError(MusicServerError):
 
 class MusicServerAuthError(MusicServerError):
     """The music server rejected the credentials."""
+
+
+class MusicServer(TrackSource, SonicSource, TrackFinder, Protocol):
+    """A connected music server: libraries, tracks, sonic analysis, playlists."""
+
+    info: ServerInfo
+    capabilities: ServerCapabilities
+
+    @property
+    def stats(self) -> RequestStats:
+        """Return the requests made and bytes received since connecting."""
+
+    async def async_close(self) -> None:
+        """Release the connection."""
+
+    async def async_get_music_libraries(self) -> list[MusicLibrary]:
+        """Return the music libraries the credentials can read."""
+
+    async def async_get_tag_choices(self, library_keys: Sequence[str]) -> TagChoices:
+        """Return the moods, genres and styles the libraries use."""
+
+    async def async_sonic_path(self, start: Track, end: Track) -> list[Track]:
+        """Return the sonic path from one track to another (both included)."""
+
+    async def async_get_playlist(self, playlist_id: str) -> PlaylistInfo | None:
+        """Return a playlist with its entries, or None when it no longer exists."""
+
+    async def async_find_playlists(self, title: str) -> list[PlaylistInfo]:
+        """Return the user's playlists of that title (any case), with summaries."""
+
+    async def async_create_playlist(
+        self, title: str, track_ids: Sequence[str], summary: str
+    ) -> PlaylistInfo:
+        """Create a playlist holding the tracks, with the summary."""
+
+    async def async_replace_playlist_tracks(
+        self,
+        current: PlaylistInfo,
+        title: str,
+        track_ids: Sequence[str],
+        summary: str,
+    ) -> PlaylistInfo:
+        """Make a playlist read with its entries hold the tracks, in place."""

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from hashlib import sha256
 
 from .const import LOGGER
-from .music_server import PlaylistInfo
-from .plex import PlexMusicServer
+from .music_server import MusicServer, PlaylistInfo
 
 MARK_PREFIX = "Harmoniq id: "
 
@@ -42,7 +41,7 @@ class OwnedPlaylistWriter:
     title, so two playlists of the entry can never both create the same title.
     """
 
-    def __init__(self, server: PlexMusicServer, entry_id: str) -> None:
+    def __init__(self, server: MusicServer, entry_id: str) -> None:
         """Write through `server` for the entry `entry_id`."""
         self._server = server
         self._entry_id = entry_id

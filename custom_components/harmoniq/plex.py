@@ -46,6 +46,7 @@ from .music_server import (
     PlaylistEntry,
     PlaylistInfo,
     RequestStats,
+    ServerCapabilities,
     ServerInfo,
     SonicAnalysisUnavailableError,
     TagChoices,
@@ -211,6 +212,15 @@ class _CountingSession(requests.Session):
 
 class PlexMusicServer:
     """A connected Plex Media Server, seen through the `music_server` interface."""
+
+    capabilities = ServerCapabilities(
+        moods=True,
+        styles=True,
+        star_ratings=True,
+        skip_counts=True,
+        sonic_analysis=True,
+        bulk_playlist_replace=False,
+    )
 
     def __init__(
         self, hass: HomeAssistant, plex: PlexServer, session: _CountingSession

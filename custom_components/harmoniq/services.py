@@ -35,7 +35,8 @@ try:  # Home Assistant 2025.8 and later
         TargetSelection,
         async_extract_referenced_entity_ids,
     )
-except ImportError:  # the minimum release: the same lookup lives in `service`
+except ImportError:  # pragma: no cover - only the minimum release (2025.4) runs this
+    # The minimum release: the same lookup lives in `service`.
     from homeassistant.helpers.service import (
         async_extract_referenced_entity_ids as _extract_from_call,
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
@@ -191,7 +192,9 @@ class HarmoniqStore:
         harmoniq_store = cls(store)
         try:
             stored = await store.async_load()
-        except NotImplementedError:
+        except (NotImplementedError, HomeAssistantError):
+            # Our migration refuses a newer major version; Home Assistant 2026 and
+            # later refuse it themselves (UnsupportedStorageVersionError).
             LOGGER.warning(
                 "Harmoniq's stored playlists were written by a newer version; "
                 "starting afresh"

@@ -127,19 +127,7 @@ async def async_select_sonic_flow(
             break
         following = candidates[min(ANCHOR_RANK, len(candidates) - 1)]
         following_neighbours = await _async_neighbours(source, following)
-        from_anchor = {track.id: distance for track, distance in neighbours}
-        to_following = {track.id: distance for track, distance in following_neighbours}
-        beyond = max(to_following.values(), default=NEAREST_MAX_DISTANCE)
-
-        def via(track: Track) -> float:
-            return from_anchor[track.id] + to_following.get(track.id, beyond)
-
-        between = sorted(
-            (track for track in candidates if track.id != following.id), key=via
-        )[:TRACKS_BETWEEN_ANCHORS]
-        between.sort(
-            key=lambda track: from_anchor[track.id] - to_following.get(track.id, beyond)
-        )
+        between = _between(candidates, following, neighbours, following_neighbours)
         for track in [*between, following]:
             if len(chosen) < settings.size and fits(track):
                 take(track)
@@ -151,6 +139,27 @@ async def async_select_sonic_flow(
         description=f"sonic flow from “{seed.artist} - {seed.title}”",
         failure=None if chosen else "no_tracks",
     )
+
+
+def _between(
+    candidates: Sequence[Track],
+    following: Track,
+    neighbours: Sequence[tuple[Track, float]],
+    following_neighbours: Sequence[tuple[Track, float]],
+) -> list[Track]:
+    """Return the candidates closest to both anchors, from the first to the second."""
+    from_anchor = {track.id: distance for track, distance in neighbours}
+    to_following = {track.id: distance for track, distance in following_neighbours}
+    beyond = max(to_following.values(), default=NEAREST_MAX_DISTANCE)
+
+    def to_next(track: Track) -> float:
+        return to_following.get(track.id, beyond)
+
+    between = sorted(
+        (track for track in candidates if track.id != following.id),
+        key=lambda track: from_anchor[track.id] + to_next(track),
+    )[:TRACKS_BETWEEN_ANCHORS]
+    return sorted(between, key=lambda track: from_anchor[track.id] - to_next(track))
 
 
 async def _async_neighbours(

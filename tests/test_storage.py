@@ -1,0 +1,100 @@
+"""Tests for what Harmoniq stores across restarts (storage.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from tests.conftest import setup_entry
+from tests.fakes.plex_server import FakePlexServer
+
+pytestmark = pytest.mark.usefixtures("lastfm_server")
+
+
+async def test_file_of_a_newer_version_starts_afresh(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A file a newer Harmoniq wrote (version 2) is not guessed at: setup still works.
+
+    The state starts afresh, the playlist is written, and the file is replaced with
+    this version's shape when the entry unloads.
+    """
+    [subentry_id] = config_entry.subentries
+    key = f"harmoniq.{config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "playlists": {subentry_id: {"server_playlist": "12345", "runs": []}},
+            "adventures": {"road trip": "123"},
+        },
+    }
+    [coordinator] = await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert "written by a newer version; starting afresh" in caplog.text
+    assert "Traceback" not in caplog.text
+
+    store = config_entry.runtime_data.store
+    assert store.adventures == {}
+    assert store.matches == {}
+    assert coordinator.data is not None
+    assert coordinator.data.status == "ok"
+    [playlist] = plex_server.playlists.values()
+    assert playlist.title == "Daily Flow"
+    assert store.state(subentry_id).playlist_id == str(playlist.rating_key)
+
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    saved = hass_storage[key]
+    assert (saved["version"], saved["minor_version"]) == (1, 3)
+    assert saved["data"]["adventures"] == {}
+    assert saved["data"]["playlists"][subentry_id]["playlist_id"] == str(
+        playlist.rating_key
+    )
+
+
+async def test_file_of_a_newer_minor_version_keeps_what_it_shares(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A 1.9 file (same major version) keeps the owned playlist and the adventures."""
+    [subentry_id] = config_entry.subentries
+    owned = plex_server.create_playlist("Daily Flow", [], summary="old")
+    key = f"harmoniq.{config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 9,
+        "key": key,
+        "data": {
+            "playlists": {
+                subentry_id: {
+                    "playlist_id": str(owned.rating_key),
+                    "last_run": None,
+                    "failures": 0,
+                    "recent": [],
+                    "skipped_lately": ["1", "2"],
+                }
+            },
+            "adventures": {"road trip": "123"},
+            "matches": {},
+            "favourites": {},
+        },
+    }
+    [coordinator] = await setup_entry(hass, config_entry)
+    store = config_entry.runtime_data.store
+    assert store.adventures == {"road trip": "123"}
+    assert coordinator.data is not None
+    assert coordinator.data.status == "ok"
+    assert list(plex_server.playlists.values()) == [owned]  # no second playlist
+    assert len(owned.items) == 40
