@@ -41,6 +41,7 @@ async def test_sensors(
     )
     tracks = hass.states.get("sensor.daily_flow_tracks")
     assert (tracks.state, tracks.attributes["unit_of_measurement"]) == ("40", "tracks")
+    assert "state_class" not in tracks.attributes  # no long-term statistics
     assert hass.states.get("sensor.daily_flow_time_window").state == "Morning chill"
 
     entity = entity_registry.async_get("sensor.daily_flow_status")

@@ -11,7 +11,6 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
-    SensorStateClass,
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
@@ -58,8 +57,6 @@ SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
     HarmoniqSensorEntityDescription(
         key="track_count",
         translation_key="track_count",
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement="tracks",
         value_fn=lambda run: len(run.tracks),
     ),
     HarmoniqSensorEntityDescription(
@@ -71,8 +68,6 @@ SENSORS: tuple[HarmoniqSensorEntityDescription, ...] = (
     HarmoniqSensorEntityDescription(
         key="missing_tracks",
         translation_key="missing_tracks",
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement="tracks",
         value_fn=lambda run: len(run.missing),
         attributes_fn=lambda run: {"tracks": list(run.missing[:MISSING_TRACKS_SHOWN])},
         kinds=LASTFM_KINDS,
@@ -102,6 +97,8 @@ class HarmoniqSensor(HarmoniqPlaylistEntity, SensorEntity):
     """A value of the playlist's last run."""
 
     entity_description: HarmoniqSensorEntityDescription
+    # The missing tracks' list changes every run and is long: not for the recorder.
+    _unrecorded_attributes = frozenset({"tracks"})
 
     @property
     def native_value(self) -> str | int | datetime | None:

@@ -73,7 +73,9 @@ def test_reversed_order_moves_and_interleaving_replaces() -> None:
     assert (plan.replace_all, plan.requests) == (False, 39)
     assert _apply(current, plan, current[::-1]) == current[::-1]
     woven = [
-        track for pair in zip(_ids(20, "new"), current[:20][::-1], strict=True) for track in pair
+        track
+        for pair in zip(_ids(20, "new"), current[:20][::-1], strict=True)
+        for track in pair
     ]
     plan = plan_edit(current, woven)
     assert (plan.replace_all, plan.requests) == (True, 41)

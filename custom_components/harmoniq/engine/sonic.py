@@ -136,7 +136,7 @@ async def async_select_sonic_flow(
     return Generation(
         tracks=tuple(chosen),
         status=status_for(len(chosen), settings.size, relaxed=False),
-        description=f"sonic flow from “{seed.artist} - {seed.title}”",
+        description=f"Sonic Flow from “{seed.artist} - {seed.title}”",
         failure=None if chosen else "no_tracks",
     )
 
