@@ -854,6 +854,7 @@ def _track_from_element(element: Element) -> Track:
         ),
         sonically_analyzed=bool(attrib.get("musicAnalysisVersion")),
         library_key=attrib.get("librarySectionID", ""),
+        duration=int(attrib.get("duration", 0) or 0) / 1000,
     )
 
 

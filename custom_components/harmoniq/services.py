@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+import random
 from typing import Any
 
 import voluptuous as vol
@@ -51,19 +52,27 @@ else:
         )
 
 
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 
 from .const import (
+    CONF_EXCLUDE_PLAYED_DAYS,
     CONF_LIBRARIES,
+    CONF_MAX_SKIPS,
+    CONF_MIN_STARS,
     DOMAIN,
     SERVICE_CREATE_SONIC_ADVENTURE,
     SERVICE_REFRESH_PLAYLIST,
+    SERVICE_SEARCH_TRACKS,
     SERVICE_SET_TRACK_MATCH,
+    SERVICE_WRITE_PLAYLIST,
 )
 from .coordinator import PlaylistCoordinator, run_failed_error
 from .data import HarmoniqConfigEntry
+from .engine.lastfm_playlists import LibraryMatcher, SourceTrack
 from .engine.matching import match_track, title_search_term, track_key
-from .engine.models import Track
+from .engine.models import Criteria, Refinements, Track, TrackQuery
+from .engine.sampling import fair_sample
 from .engine.selection import RunStatus
 from .issues import async_create_sonic_issue, sonic_issue_id
 from .music_server import MusicServerError, SonicAnalysisUnavailableError
@@ -84,7 +93,18 @@ ATTR_TRACK = "track"
 ATTR_IGNORE = "ignore"
 ATTR_CLEAR = "clear"
 ATTR_NAME = "name"
+ATTR_TRACKS = "tracks"
+ATTR_ALBUM = "album"
+ATTR_MODE = "mode"
+ATTR_MAX_TRACKS = "max_tracks"
+ATTR_MAX_MINUTES = "max_minutes"
+ATTR_DESCRIPTION = "description"
+ATTR_MOODS = "moods"
+ATTR_GENRES = "genres"
+ATTR_STYLES = "styles"
+ATTR_LIMIT = "limit"
 DEFAULT_ADVENTURE_NAME = "Sonic Adventure"
+DEFAULT_SEARCH_LIMIT = 50
 # Title search candidates looked at when a track is given by artist and title.
 TITLE_CANDIDATES = 50
 
@@ -106,6 +126,60 @@ CREATE_SONIC_ADVENTURE_SCHEMA = vol.Schema(
     }
 )
 
+
+_NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1))
+_NAMES = vol.All(cv.ensure_list, [_NAME])
+
+WRITE_PLAYLIST_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_NAME): _NAME,
+        vol.Required(ATTR_TRACKS): vol.All(
+            cv.ensure_list,
+            [
+                vol.Any(
+                    vol.Schema(
+                        {
+                            vol.Required(ATTR_ARTIST): _NAME,
+                            vol.Required(ATTR_TITLE): _NAME,
+                            vol.Optional(ATTR_ALBUM): cv.string,
+                        },
+                        extra=vol.ALLOW_EXTRA,  # e.g. a search_tracks item as is
+                    ),
+                    cv.string,
+                )
+            ],
+        ),
+        vol.Optional(ATTR_MODE, default="replace"): vol.In(["replace", "append"]),
+        vol.Optional(ATTR_MAX_TRACKS): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=1000)
+        ),
+        vol.Optional(ATTR_MAX_MINUTES): vol.All(
+            vol.Coerce(float), vol.Range(min=1, max=6000)
+        ),
+        vol.Optional(ATTR_DESCRIPTION): cv.string,
+    }
+)
+
+SEARCH_TRACKS_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_MOODS, default=[]): _NAMES,
+        vol.Optional(ATTR_GENRES, default=[]): _NAMES,
+        vol.Optional(ATTR_STYLES, default=[]): _NAMES,
+        vol.Optional(CONF_MIN_STARS, default=0): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=5)
+        ),
+        vol.Optional(CONF_EXCLUDE_PLAYED_DAYS, default=0): vol.All(
+            vol.Coerce(int), vol.Range(min=0, max=3650)
+        ),
+        vol.Optional(CONF_MAX_SKIPS): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional(CONF_LIBRARIES): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_LIMIT, default=DEFAULT_SEARCH_LIMIT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=500)
+        ),
+    }
+)
 
 SET_TRACK_MATCH_SCHEMA = vol.Schema(
     {
@@ -138,6 +212,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN,
+        SERVICE_WRITE_PLAYLIST,
+        _async_write_playlist,
+        schema=WRITE_PLAYLIST_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEARCH_TRACKS,
+        _async_search_tracks,
+        schema=SEARCH_TRACKS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
         SERVICE_CREATE_SONIC_ADVENTURE,
         _async_create_sonic_adventure,
         schema=CREATE_SONIC_ADVENTURE_SCHEMA,
@@ -161,7 +249,7 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
         )
         store = entry.runtime_data.store
         info = await entry.runtime_data.writer.async_write(
-            f"adventure:{title.casefold()}",
+            one_off_owner(title),
             store.adventures.get(title.casefold()),
             title,
             [track.id for track in path],
@@ -189,6 +277,182 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
     store.adventures[title.casefold()] = info.id
     store.async_schedule_save()
     return {"playlist": title, "tracks": [_track_response(track) for track in path]}
+
+
+def one_off_owner(title: str) -> str:
+    """Return the owner key of a one-off playlist written by an action."""
+    return f"one-off:{title.casefold()}"
+
+
+async def _async_write_playlist(call: ServiceCall) -> ServiceResponse:
+    """Write any list of tracks to a playlist Harmoniq owns (created if needed)."""
+    entry = _loaded_entry(call)
+    runtime = entry.runtime_data
+    server, store = runtime.server, runtime.store
+    title: str = call.data[ATTR_NAME]
+    items: list[str | dict[str, str]] = call.data[ATTR_TRACKS]
+    if not items:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="tracks_required"
+        )
+    owned_id = store.adventures.get(title.casefold())
+    try:
+        found, not_found = await _async_resolve_items(entry, items)
+        if not found:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_track_found",
+                translation_placeholders={"tracks": ", ".join(not_found[:10])},
+            )
+        tracks = found
+        if call.data[ATTR_MODE] == "append" and owned_id:
+            current = await server.async_get_playlist(owned_id)
+            kept = [e.track_id for e in current.entries] if current else []
+            new_ids = {track.id for track in found}
+            existing = await server.async_get_tracks(
+                [track_id for track_id in kept if track_id not in new_ids]
+            )
+            tracks = [*existing, *found]
+            tracks = _limited(tracks[::-1], call.data)[::-1]  # keep the newest
+        else:
+            tracks = _limited(tracks, call.data)
+        summary = call.data.get(ATTR_DESCRIPTION) or (
+            f"Written by Harmoniq on {dt_util.now().strftime('%Y-%m-%d %H:%M')}."
+        )
+        info = await runtime.writer.async_write(
+            one_off_owner(title),
+            owned_id,
+            title,
+            [track.id for track in tracks],
+            summary,
+        )
+    except PlaylistNameClashError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="playlist_name_taken",
+            translation_placeholders={"name": title},
+        ) from err
+    except MusicServerError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="plex_error",
+            translation_placeholders={"server": entry.title, "error": str(err)},
+        ) from err
+    store.adventures[title.casefold()] = info.id
+    store.async_schedule_save()
+    return {
+        "playlist": title,
+        "tracks": [_track_item(track) for track in tracks],
+        "not_found": list(not_found),
+    }
+
+
+async def _async_resolve_items(
+    entry: HarmoniqConfigEntry, items: list[str | dict[str, str]]
+) -> tuple[list[Track], list[str]]:
+    """Find the given tracks: by server id, else by artist and title (as Last.fm's).
+
+    Returns the tracks found (in the given order, without repeats) and the items
+    not found, as "Artist - Title" or the id.
+    """
+    runtime = entry.runtime_data
+    ids = [_item_id(item) for item in items]
+    by_id = {
+        track.id: track
+        for track in await runtime.server.async_get_tracks(
+            [track_id for track_id in ids if track_id]
+        )
+    }
+    matcher = LibraryMatcher(
+        runtime.server, entry.data[CONF_LIBRARIES], runtime.store.matches
+    )
+    found: dict[str, Track] = {}
+    not_found: list[str] = []
+    for item, track_id in zip(items, ids, strict=True):
+        if track_id is not None or isinstance(item, str):
+            track = by_id.get(track_id or "")
+            source = track_id or ""
+        else:
+            wanted = SourceTrack(item[ATTR_ARTIST], item[ATTR_TITLE])
+            track = await matcher.async_find(wanted)
+            source = str(wanted)
+        if track is None:
+            not_found.append(source)
+        else:
+            found.setdefault(track.id, track)
+    return list(found.values()), not_found
+
+
+def _item_id(item: str | dict[str, str]) -> str | None:
+    """Return the server id an item gives (a plain id, or a track item's `id`)."""
+    return item if isinstance(item, str) else item.get("id")
+
+
+def _limited(tracks: list[Track], data: Mapping[str, Any]) -> list[Track]:
+    """Cut the tracks to `max_tracks` and to `max_minutes` (within one track)."""
+    tracks = tracks[: data.get(ATTR_MAX_TRACKS, len(tracks))]
+    if (minutes := data.get(ATTR_MAX_MINUTES)) is None:
+        return tracks
+    kept: list[Track] = []
+    total = 0.0
+    for track in tracks:
+        if total >= minutes * 60:
+            break
+        kept.append(track)
+        total += track.duration
+    return kept
+
+
+async def _async_search_tracks(call: ServiceCall) -> ServiceResponse:
+    """Return random tracks matching Daily Flow criteria, writing nothing."""
+    entry = _loaded_entry(call)
+    data = call.data
+    libraries = [
+        key
+        for key in data.get(CONF_LIBRARIES, entry.data[CONF_LIBRARIES])
+        if key in entry.data[CONF_LIBRARIES]
+    ]
+    max_skips = data.get(CONF_MAX_SKIPS)
+    query = TrackQuery(
+        criteria=Criteria(
+            moods=tuple(data[ATTR_MOODS]),
+            genres=tuple(data[ATTR_GENRES]),
+            styles=tuple(data[ATTR_STYLES]),
+        ),
+        refinements=Refinements(
+            min_stars=data[CONF_MIN_STARS],
+            exclude_played_days=data[CONF_EXCLUDE_PLAYED_DAYS],
+            max_skips=max_skips,
+        ),
+        limit=data[ATTR_LIMIT],
+    )
+    try:
+        branches = await entry.runtime_data.server.async_search_tracks(
+            libraries, query, dt_util.now()
+        )
+    except MusicServerError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="plex_error",
+            translation_placeholders={"server": entry.title, "error": str(err)},
+        ) from err
+    tracks = fair_sample(branches, random.SystemRandom())[: data[ATTR_LIMIT]]
+    return {"tracks": [_track_item(track) for track in tracks]}
+
+
+def _track_item(track: Track) -> dict[str, JsonValueType]:
+    """Return a track as actions report it (and `write_playlist` accepts it)."""
+    return {
+        "id": track.id,
+        "artist": track.artist,
+        "title": track.title,
+        "album": track.album,
+        "duration": round(track.duration),
+        "rating": None if track.user_rating is None else track.user_rating / 2,
+        "last_played": track.last_viewed_at.isoformat()
+        if track.last_viewed_at
+        else None,
+    }
 
 
 async def _async_set_track_match(call: ServiceCall) -> ServiceResponse:

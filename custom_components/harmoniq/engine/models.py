@@ -29,6 +29,8 @@ class Track:
     """Whether the server analysed how the track sounds (sonic similarity)."""
     library_key: str = ""
     """The library (Plex section) the track belongs to."""
+    duration: float = 0.0
+    """Length in seconds; 0 when the server did not say."""
 
 
 @dataclass(frozen=True, slots=True)
