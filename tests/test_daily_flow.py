@@ -518,6 +518,7 @@ async def test_event_after_every_run(
     events = async_capture_events(hass, EVENT_PLAYLIST_UPDATED)
     freezer.move_to(MORNING)
     coordinator = await _setup(hass, config_entry)
+    written = plex_server.playlist_tracks("Daily Flow")
     plex_server.inject_fault("status", status=500)
     await coordinator.async_run()
     await hass.async_block_till_done()
@@ -530,6 +531,7 @@ async def test_event_after_every_run(
             "track_count": 40,
             "new_tracks": 40,
             "window": "Morning chill",
+            "track_ids": [str(t.rating_key) for t in written],
         },
         {
             "playlist": "Daily Flow",
@@ -539,6 +541,7 @@ async def test_event_after_every_run(
             "track_count": 40,
             "new_tracks": None,
             "window": "Morning chill",
+            "track_ids": [],
         },
     ]
 

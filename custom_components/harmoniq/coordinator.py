@@ -67,6 +67,8 @@ RETRY_DELAYS: Final = (
 )
 # Longest a run may take, in seconds, before it fails with reason "timeout".
 RUN_TIMEOUT: Final = 300
+# Track ids an event carries at most.
+EVENT_TRACK_IDS: Final = 100
 # Longest an unload waits for a run in progress to finish its write, in seconds.
 SHUTDOWN_WAIT: Final = 30
 
@@ -284,6 +286,9 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
                 "track_count": len(run.tracks),
                 "new_tracks": run.new_tracks,
                 "window": run.window,
+                "track_ids": self._state.recent[0][:EVENT_TRACK_IDS]
+                if run.status is not RunStatus.FAILED and self._state.recent
+                else [],
             },
         )
         if self._stopped:
