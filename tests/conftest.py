@@ -30,6 +30,7 @@ from custom_components.harmoniq.const import (
     SUBENTRY_TYPE_PLAYLIST,
 )
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
+from tests.fakes.jellyfin_server import FakeJellyfinServer, seeded_server
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary, generate_library
 from tests.fakes.plex_server import FakePlexServer
@@ -103,6 +104,15 @@ async def plex_server(plex_library: FakeLibrary) -> AsyncGenerator[FakePlexServe
         friendly_name="Living Room Plex",
         music_sections=[(MUSIC_SECTION, "Music", plex_library)],
     )
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def jellyfin_server() -> AsyncGenerator[FakeJellyfinServer]:
+    """A fake Jellyfin server on 127.0.0.1: one music library, users alice and bob."""
+    server = seeded_server(1500, seed=7)
     await server.start()
     yield server
     await server.stop()

@@ -34,6 +34,7 @@ from tests.conftest import (
     PLEX_TOKEN,
     setup_entry,
 )
+from tests.fakes.jellyfin_server import ALICE_PASSWORD, FakeJellyfinServer
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
@@ -53,8 +54,13 @@ async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["plex", "jellyfin"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex"}
+    )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "plex"
     assert result["errors"] == {}
     return dict(result)
 
@@ -174,7 +180,7 @@ async def test_user_step_server_faults(
         result["flow_id"], _server_input(plex_server)
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "plex"
     assert result["errors"] == {"base": error}
 
     plex_server.clear_faults()
@@ -649,3 +655,90 @@ async def test_daily_flow_form_lists_only_the_tags_the_library_has(
         "-",
         "-",
     )
+
+
+async def _start_jellyfin_flow(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer, sign_in: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "jellyfin"}
+    )
+    assert result["step_id"] == "jellyfin"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: jellyfin_server.url, CONF_VERIFY_SSL: True, "sign_in": sign_in},
+    )
+    return dict(result)
+
+
+@pytest.mark.usefixtures("lastfm_server")
+async def test_jellyfin_password_flow(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """A Jellyfin user signs in; only the token is kept; the entry writes a Daily Flow."""
+    result = await _start_jellyfin_flow(hass, jellyfin_server, "password")
+    assert result["step_id"] == "jellyfin_password"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "alice", "password": "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "alice", "password": ALICE_PASSWORD}
+    )
+    assert result["step_id"] == "libraries"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: result["data_schema"]({})[CONF_LIBRARIES]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    alice = jellyfin_server.user("alice")
+    assert result["result"].unique_id == f"{jellyfin_server.server_id}_{alice.id}"
+    data = result["data"]
+    assert data["server_type"] == "jellyfin"
+    assert data["user_id"] == alice.id
+    assert ALICE_PASSWORD not in str(data)
+    assert jellyfin_server.tokens[data[CONF_TOKEN]].device_id == data["device_id"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    [coordinator] = entry.runtime_data.coordinators.values()
+    assert coordinator.data is not None
+    assert coordinator.data.status in ("ok", "partial")
+    [playlist] = [
+        p for p in jellyfin_server.playlists.values() if p.name == "Daily Flow"
+    ]
+    assert playlist.owner_id == alice.id
+    assert not playlist.open_access
+    assert len(playlist.item_ids) == 40
+
+    # Bob, on the same server, is a separate entry; Alice again is refused.
+    result = await _start_jellyfin_flow(hass, jellyfin_server, "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "alice", "password": ALICE_PASSWORD}
+    )
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "already_configured",
+    )
+
+
+async def test_jellyfin_quick_connect_flow(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """Quick Connect shows a code; approving it in Jellyfin signs Harmoniq in."""
+    with patch("custom_components.harmoniq.config_flow.QUICK_CONNECT_POLL_INTERVAL", 0):
+        result = await _start_jellyfin_flow(hass, jellyfin_server, "quick_connect")
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        assert result["progress_action"] == "quick_connect"
+        code = result["description_placeholders"]["code"]
+        jellyfin_server.approve_quick_connect(code, jellyfin_server.user("bob"))
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "libraries"
+    bob = jellyfin_server.user("bob")
+    flow = hass.config_entries.flow._progress[result["flow_id"]]
+    assert flow.unique_id == f"{jellyfin_server.server_id}_{bob.id}"
+    hass.config_entries.flow.async_abort(result["flow_id"])

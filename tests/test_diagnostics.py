@@ -66,3 +66,23 @@ async def test_device_diagnostics_over_http(
     assert playlist["server_playlist_id"] == str(next(iter(plex_server.playlists)))
     assert playlist["last_run"]["track_count"] == 40
     assert playlist["failures_in_a_row"] == 0
+
+
+async def test_diagnostics_before_the_first_run(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """While a playlist's first run is still choosing, it shows no last run."""
+    gate = plex_server.hold("GET", f"/library/sections/{MUSIC_SECTION}/all")
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await gate.arrived.wait()
+    diagnostics = await async_get_config_entry_diagnostics(hass, config_entry)
+    [playlist] = diagnostics["playlists"]
+    assert playlist["title"] == "Daily Flow"
+    assert playlist["last_run"] is None
+    assert playlist["server_playlist_id"] is None
+
+    gate.release()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await async_get_config_entry_diagnostics(hass, config_entry)
+    assert diagnostics["playlists"][0]["last_run"]["track_count"] == 40

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
+import heapq
+import math
+import random
 import time
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -417,6 +420,105 @@ async def test_sonic(
     fake.sections[SECTION].sonic = fake.sonic_analysis = False
     with pytest.raises(NotFound):
         await run(item.sonicallySimilar)
+
+
+def scan_nearest(
+    library: FakeLibrary, track: FakeTrack, limit: int, max_distance: float, parent: int
+) -> list[tuple[int, str]]:
+    """/nearest by a scan of every track: (ratingKey, distance as sent), closest first."""
+    scored = heapq.nsmallest(
+        limit,
+        (
+            (FakePlexServer.distance(track.sonic, other.sonic), other.rating_key)
+            for other in library.tracks
+            if other is not track and other.album.rating_key != parent
+        ),
+    )
+    return [(key, f"{dist:.4f}") for dist, key in scored if dist <= max_distance]
+
+
+def scan_path(library: FakeLibrary, first: FakeTrack, last: FakeTrack) -> list[int]:
+    """The computePath of a scan of every track per waypoint: the ratingKeys."""
+    steps = min(18, math.ceil(FakePlexServer.distance(first.sonic, last.sonic) / 0.05))
+    path, used = [first], {first.rating_key, last.rating_key}
+    for step in range(1, steps):
+        point = [
+            a + (b - a) * step / steps
+            for a, b in zip(first.sonic, last.sonic, strict=True)
+        ]
+        best = min(
+            (t for t in library.tracks if t.rating_key not in used),
+            key=lambda t: math.dist(point, t.sonic),
+            default=None,
+        )
+        if best is not None:
+            path.append(best)
+            used.add(best.rating_key)
+    return [t.rating_key for t in [*path, last]]
+
+
+async def test_sonic_index_answers_as_a_scan(
+    session: requests.Session, socket_enabled: None
+) -> None:
+    """/nearest and computePath from the sonic index equal a scan of every track.
+
+    Same tracks, order, distances and ties (twins with one vector), with
+    excludeParentID, and after the library changed.
+    """
+    library = generate_library(3000, seed=5, now=NOW)
+    twin_of = library.tracks[10]
+    for number in range(6):
+        library.add_track(f"Twin {number}", "Twins", sonic=twin_of.sonic)
+    fake = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+
+        async def nearest(track: FakeTrack, query: str) -> list[tuple[int, str]]:
+            reply = await run(
+                plex.query, f"/library/metadata/{track.rating_key}/nearest?{query}"
+            )
+            return [(int(e.attrib["ratingKey"]), e.attrib["distance"]) for e in reply]
+
+        rng = random.Random(2)
+        probes = [*rng.sample(library.tracks, 12), twin_of, library.tracks[-1]]
+        for track in probes:
+            for limit, max_distance, parent in (
+                (30, 0.6, -1), (300, 0.6, -1), (100, 1.0, -1), (8, 0.05, -1),
+                (20, 0.6, track.album.rating_key), (5, 0.0, -1),
+            ):  # fmt: skip
+                query = f"limit={limit}&maxDistance={max_distance}"
+                if parent != -1:
+                    query += f"&excludeParentID={parent}"
+                expected = scan_nearest(library, track, limit, max_distance, parent)
+                assert await nearest(track, query) == expected, (track, query)
+        twins = await nearest(twin_of, "limit=6&maxDistance=0.5")
+        assert [distance for _key, distance in twins] == ["0.0000"] * 6
+
+        for first, last in [rng.sample(library.tracks, 2) for _ in range(6)]:
+            reply = await run(
+                plex.query,
+                f"/library/sections/{SECTION}/computePath"
+                f"?startID={first.rating_key}&endID={last.rating_key}",
+            )
+            path = [int(e.attrib["ratingKey"]) for e in reply]
+            assert path == scan_path(library, first, last)
+
+        index = fake.sections[SECTION].index.sonic()
+        for _ in range(200):  # exact floats, random points, ties by position
+            point = [rng.random() for _ in twin_of.sonic]
+            scan = sorted(
+                (math.dist(point, t.sonic), position)
+                for position, t in enumerate(library.tracks)
+            )
+            assert index.nearest(point, 3) == scan[:3]
+
+        newcomer = library.add_track("Newcomer", "New Artist", sonic=probes[0].sonic)
+        assert (await nearest(probes[0], "limit=1&maxDistance=0.5")) == [
+            (newcomer.rating_key, "0.0000")
+        ]
+    finally:
+        await fake.stop()
 
 
 async def test_faults_and_latency(

@@ -9,6 +9,7 @@ import json
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp import web
 import pytest
 
 from homeassistant.core import HomeAssistant
@@ -369,8 +370,15 @@ def test_parse_odd_shapes() -> None:
         },
     ]
     assert _artists(
-        [{"name": "Q", "match": 1, "@attr": {"rank": "1"}}, {"mbid": "x"}]
-    ) == [{"name": "Q", "playcount": 0, "match": 1.0, "mbid": None}]
+        [
+            {"name": "Q", "match": 1, "@attr": {"rank": "1"}},
+            {"mbid": "x"},
+            {"name": "R", "match": "n/a"},
+        ]
+    ) == [
+        {"name": "Q", "playcount": 0, "match": 1.0, "mbid": None},
+        {"name": "R", "playcount": 0, "match": 0.0, "mbid": None},
+    ]
 
 
 async def test_missing_list_key(
@@ -381,7 +389,128 @@ async def test_missing_list_key(
     assert await client.async_chart_top_tracks(10) == []
 
 
+async def test_lists_of_odd_shapes(
+    client: LastFmClient, lastfm_server: FakeLastFmServer
+) -> None:
+    """A list that is a string, or a reply without its list object, is empty."""
+    lastfm_server.inject_status(
+        200, body='{"similarartists": {"artist": ""}}', method="artist.getSimilar"
+    )
+    assert await client.async_similar_artists("U2", 10) == []
+    lastfm_server.inject_status(200, body='{"tracks": ""}', method="chart.getTopTracks")
+    assert await client.async_chart_top_tracks(10) == []
+    assert client.calls_made == 2
+
+
+async def test_error_on_a_later_page_keeps_the_first(
+    client: LastFmClient, lastfm_server: FakeLastFmServer
+) -> None:
+    """An error 6 answer to page 2 ends the paging with page 1's items."""
+    lastfm_server.charts["global"] = [(f"Artist {i}", f"Song {i}") for i in range(150)]
+    answer = lastfm_server._chart_get_top_tracks
+
+    def page_two_gone(params: dict[str, str]) -> web.Response:
+        if params.get("page") == "2":
+            return web.json_response({"error": 6, "message": "Invalid page"})
+        return answer(params)
+
+    with patch.object(lastfm_server, "_chart_get_top_tracks", page_two_gone):
+        tracks = await client.async_chart_top_tracks(150)
+    assert [t.title for t in tracks] == [f"Song {i}" for i in range(100)]
+    assert [c["page"] for c in lastfm_server.calls()] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("chart.getTopTracks", lambda client: client.async_chart_top_tracks(10)),
+        (
+            "user.getTopArtists",
+            lambda client: client.async_user_top_artists("rj", "overall", 10),
+        ),
+        ("user.getInfo", lambda client: client.async_get_user("rj")),
+    ],
+)
+async def test_error_6_with_http_200_is_not_found(
+    client: LastFmClient,
+    lastfm_server: FakeLastFmServer,
+    method: str,
+    call: Callable[[LastFmClient], Any],
+) -> None:
+    """Error 6 answered with HTTP 200 to a chart, top artists or user: not found."""
+    lastfm_server.inject_error(6, status=200, method=method)
+    with pytest.raises(LastFmNotFoundError) as err:
+        await call(client)
+    assert err.value.code == 6
+    assert client.calls_made == 1
+
+
+async def test_user_without_a_name(
+    client: LastFmClient, lastfm_server: FakeLastFmServer
+) -> None:
+    """A user.getInfo answer without the user's name is not Last.fm's API."""
+    lastfm_server.inject_status(200, body='{"user": {"playcount": "3"}}')
+    with pytest.raises(LastFmConnectionError):
+        await client.async_get_user("rj")
+    assert client.calls_made == 1
+
+
+async def test_blank_names_checked_locally(
+    client: LastFmClient, lastfm_server: FakeLastFmServer
+) -> None:
+    """A blank user or artist raises ValueError without asking Last.fm."""
+    with pytest.raises(ValueError, match="user"):
+        await client.async_user_top_artists(" ", "overall", 10)
+    with pytest.raises(ValueError, match="artist"):
+        await client.async_similar_artists(" ", 10)
+    with pytest.raises(ValueError, match="artist"):
+        await client.async_artist_top_tracks("", 10)
+    assert lastfm_server.requests == []
+
+
 # ------------------------------------------------------------------ errors and retries
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, "<html><body>Not Found</body></html>"),
+        (200, "<html><body>Maintenance</body></html>"),
+        (200, "[]"),
+    ],
+)
+async def test_reply_that_is_not_the_api(
+    client: LastFmClient, lastfm_server: FakeLastFmServer, status: int, body: str
+) -> None:
+    """A reply without the API's JSON object is LastFmConnectionError, not retried."""
+    lastfm_server.inject_status(status, body=body)
+    with pytest.raises(LastFmConnectionError, match=f"HTTP {status}"):
+        await client.async_chart_top_tracks(10)
+    assert client.calls_made == 1
+
+
+async def test_error_that_is_not_a_number(
+    client: LastFmClient, lastfm_server: FakeLastFmServer
+) -> None:
+    """An error field that is not a code is raised as it is, without retries."""
+    lastfm_server.inject_status(200, body='{"error": "oops", "message": "Broken"}')
+    with pytest.raises(LastFmError, match="Broken") as err:
+        await client.async_similar_artists("U2", 10)
+    assert err.value.code == -1
+    assert type(err.value) is LastFmError
+    assert client.calls_made == 1
+
+
+async def test_bad_limits_refused(hass: HomeAssistant) -> None:
+    """A client or cache with limits below one is refused at construction."""
+    with pytest.raises(ValueError, match="max_calls_per_second"):
+        LastFmClient(
+            async_get_clientsession(hass), LASTFM_API_KEY, max_calls_per_second=0
+        )
+    with pytest.raises(ValueError, match="max_concurrent"):
+        LastFmClient(async_get_clientsession(hass), LASTFM_API_KEY, max_concurrent=0)
+    with pytest.raises(ValueError, match="max_entries"):
+        LastFmCache(max_entries=0)
 
 
 @pytest.mark.parametrize(
@@ -619,6 +748,7 @@ async def test_cache_export_round_trip(
     )
     assert len(LastFmCache.from_export(None)) == 0
     assert len(LastFmCache.from_export({"version": 1, "entries": {"k": {"x": 1}}})) == 0
+    assert len(LastFmCache.from_export({"version": 1, "entries": ["k"]})) == 0
 
 
 async def test_errors_not_cached(
@@ -659,6 +789,24 @@ def test_cache_bound_and_keys() -> None:
     assert len(restored) == 2
     assert restored.get("artist.getSimilar", {"artist": "A4", "limit": 10}) == [4]
     assert restored.get("artist.getSimilar", {"artist": "A2", "limit": 10}) is None
+
+
+def test_cache_prune() -> None:
+    """prune() drops only the expired entries and reports a change only if any."""
+    clock = FakeClock()
+    cache = LastFmCache(clock=clock)
+    changes: list[int] = []
+    cache.on_change = lambda: changes.append(1)
+    cache.set("chart.getTopTracks", {"limit": 10}, [1])
+    cache.set("artist.getSimilar", {"artist": "U2", "limit": 10}, [2])
+    assert cache.prune() == 0
+    assert len(changes) == 2
+
+    clock.now += CACHE_TTL["chart.gettoptracks"]
+    assert cache.prune() == 1
+    assert len(changes) == 3
+    assert len(cache) == 1
+    assert cache.get("artist.getSimilar", {"artist": "U2", "limit": 10}) == [2]
 
 
 # ------------------------------------------------------------------ politeness

@@ -1,7 +1,8 @@
-"""Tests for the `harmoniq.refresh_playlist` action."""
+"""Tests for the `harmoniq.refresh_playlist` and `harmoniq.set_track_match` actions."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -30,9 +31,10 @@ from custom_components.harmoniq.config_flow import default_daily_flow
 from custom_components.harmoniq.const import (
     DOMAIN,
     SERVICE_REFRESH_PLAYLIST,
+    SERVICE_SET_TRACK_MATCH,
     SUBENTRY_TYPE_PLAYLIST,
 )
-from tests.conftest import MUSIC_SECTION
+from tests.conftest import MUSIC_SECTION, PLEX_TOKEN, playlist_subentry, setup_entry
 from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
 
@@ -216,4 +218,173 @@ async def test_unloaded_playlists(
     assert err.value.translation_key == "playlist_not_loaded"
     with pytest.raises(ServiceValidationError) as err:
         await _refresh(hass, {})
+    assert err.value.translation_key == "no_playlists"
+
+
+@pytest.fixture
+async def second_entry(
+    hass: HomeAssistant, plex_library: FakeLibrary, init_integration: MockConfigEntry
+) -> AsyncGenerator[tuple[FakePlexServer, MockConfigEntry]]:
+    """A second Plex server with its own loaded entry (no Last.fm): "Kitchen Mix"."""
+    server = FakePlexServer(
+        token=PLEX_TOKEN,
+        machine_identifier="1" * 40,
+        friendly_name="Kitchen Plex",
+        music_sections=[(MUSIC_SECTION, "Music", plex_library)],
+    )
+    await server.start()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Kitchen Plex",
+        unique_id=server.machine_identifier,
+        data={
+            key: value
+            for key, value in init_integration.data.items()
+            if key not in ("api_key", "username")
+        }
+        | {"url": server.url},
+        subentries_data=[playlist_subentry("Kitchen Mix", size=5)],
+    )
+    await setup_entry(hass, entry)
+    yield server, entry
+    await server.stop()
+
+
+async def test_refresh_reports_a_playlist_unloaded_meanwhile(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    second_entry: tuple[FakePlexServer, MockConfigEntry],
+) -> None:
+    """A playlist whose entry unloads during the refresh is reported, not raised."""
+    kitchen_server, kitchen_entry = second_entry
+    gate = kitchen_server.hold("GET", f"/library/sections/{MUSIC_SECTION}/all")
+    refresh = hass.async_create_task(_refresh(hass, {}))
+    await gate.arrived.wait()
+    assert await hass.config_entries.async_unload(kitchen_entry.entry_id)
+    response = await refresh
+    gate.release()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [(p["name"], p["status"]) for p in response["playlists"]] == [
+        ("Daily Flow", "ok"),
+        ("Night Mix", "ok"),
+        ("Kitchen Mix", "failed"),
+    ]
+    assert response["playlists"][2] == {
+        "name": "Kitchen Mix",
+        "status": "failed",
+        "reason": "unloaded",
+        "missing": [],
+        "tracks": [],
+    }
+
+
+async def test_refresh_by_area_skips_other_integrations(
+    hass: HomeAssistant,
+    area_registry: ar.AreaRegistry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Another integration's entity in the targeted area is left alone, no error."""
+    bedroom = area_registry.async_create("Bedroom")
+    night_device = entity_registry.async_get("sensor.night_mix_tracks").device_id
+    device_registry.async_update_device(night_device, area_id=bedroom.id)
+    lamp = entity_registry.async_get_or_create(
+        "light", "other_integration", "bedside-lamp", suggested_object_id="bedside"
+    )
+    entity_registry.async_update_entity(lamp.entity_id, area_id=bedroom.id)
+
+    response = await _refresh(hass, {ATTR_AREA_ID: bedroom.id})
+    assert [p["name"] for p in response["playlists"]] == ["Night Mix"]
+
+
+async def test_refresh_harmoniq_entity_of_no_playlist(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A Harmoniq entity that belongs to no playlist is not a playlist target."""
+    stray = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, "left-over", config_entry=init_integration
+    )
+    assert stray.config_subentry_id is None
+    with pytest.raises(ServiceValidationError) as err:
+        await _refresh(hass, {ATTR_ENTITY_ID: stray.entity_id})
+    assert err.value.translation_key == "not_a_playlist"
+    assert err.value.translation_placeholders == {"target": stray.entity_id}
+
+
+async def _set_match(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SET_TRACK_MATCH,
+        {"artist": "Queen", "title": "Bohemian Rhapsody"} | data,
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def test_set_track_match_needs_a_choice(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Neither a track, nor ignore, nor clear: a translated validation error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await _set_match(hass, {})
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "match_required"
+    assert init_integration.runtime_data.store.matches == {}
+
+
+async def test_set_track_match_when_plex_fails(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Plex failing while the track is looked up raises plex_error; nothing is kept."""
+    plex_server.inject_fault("status", status=500, path_prefix="/library/metadata")
+    with pytest.raises(HomeAssistantError) as err:
+        await _set_match(hass, {"track": str(plex_library.tracks[3].rating_key)})
+    assert err.value.translation_key == "plex_error"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["server"] == "Living Room Plex"
+    assert "500" in err.value.translation_placeholders["error"]
+    assert init_integration.runtime_data.store.matches == {}
+
+    plex_server.clear_faults()
+    response = await _set_match(hass, {"track": str(plex_library.tracks[3].rating_key)})
+    assert response["match"]["title"] == plex_library.tracks[3].title
+
+
+async def test_set_track_match_picks_the_entry(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    second_entry: tuple[FakePlexServer, MockConfigEntry],
+) -> None:
+    """With two servers the entry must be named; an unknown or unloaded one is refused."""
+    _, kitchen_entry = second_entry
+    with pytest.raises(ServiceValidationError) as err:
+        await _set_match(hass, {"ignore": True})
+    assert err.value.translation_key == "entry_required"
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _set_match(hass, {"ignore": True, "config_entry_id": "no-such-entry"})
+    assert err.value.translation_key == "entry_not_loaded"
+    assert err.value.translation_placeholders == {"entry": "no-such-entry"}
+
+    response = await _set_match(
+        hass, {"ignore": True, "config_entry_id": kitchen_entry.entry_id}
+    )
+    assert response["match"] == "ignored"
+    assert kitchen_entry.runtime_data.store.matches == {
+        next(iter(kitchen_entry.runtime_data.store.matches)): None
+    }
+    assert init_integration.runtime_data.store.matches == {}
+
+    for entry in (init_integration, kitchen_entry):
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _set_match(hass, {"ignore": True})
     assert err.value.translation_key == "no_playlists"

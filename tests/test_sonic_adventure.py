@@ -162,3 +162,30 @@ async def test_adventure_without_sonic_analysis(
     issue_id = f"sonic_unavailable_{init_integration.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
     assert [p.title for p in plex_server.playlists.values()] == ["Daily Flow"]
+
+
+async def test_adventure_when_plex_fails(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    plex_library: FakeLibrary,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Plex failing to compute the path: a translated Plex error, no repair, no playlist."""
+    plex_server.inject_fault("status", status=500, path_prefix="/library/sections/3/")
+    with pytest.raises(HomeAssistantError) as err:
+        await _adventure(
+            hass,
+            {
+                "from_track": str(plex_library.tracks[1].rating_key),
+                "to_track": str(plex_library.tracks[2].rating_key),
+            },
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "plex_error"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["server"] == "Living Room Plex"
+    assert "500" in err.value.translation_placeholders["error"]
+    assert plex_server.requests[-1].path == "/library/sections/3/computePath"
+    issue_id = f"sonic_unavailable_{init_integration.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert [p.title for p in plex_server.playlists.values()] == ["Daily Flow"]

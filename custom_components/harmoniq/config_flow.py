@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
+from uuid import uuid4
 
+import aiohttp
 import voluptuous as vol
 
 from homeassistant.config_entries import (
@@ -22,6 +25,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import (
     CONF_API_KEY,
     CONF_NAME,
+    CONF_PASSWORD,
     CONF_TOKEN,
     CONF_URL,
     CONF_USERNAME,
@@ -43,6 +47,7 @@ from homeassistant.helpers.selector import (
 
 from .const import (
     CONF_COUNTRY,
+    CONF_DEVICE_ID,
     CONF_EXCLUDE_PLAYED_DAYS,
     CONF_FAVOUR,
     CONF_INCLUDE_KNOWN_ARTISTS,
@@ -61,6 +66,7 @@ from .const import (
     CONF_SIZE,
     CONF_TIME_WINDOWS,
     CONF_TRACKS_PER_ARTIST,
+    CONF_USER_ID,
     DEFAULT_DAILY_FLOW_NAME,
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_SIZE,
@@ -73,6 +79,7 @@ from .const import (
     KIND_SONIC_FLOW,
     LOGGER,
     REAUTH_LASTFM,
+    SERVER_JELLYFIN,
     SERVER_PLEX,
     SUBENTRY_TYPE_PLAYLIST,
 )
@@ -90,6 +97,14 @@ from .generators import (
     DEFAULT_SEED_ARTISTS,
     DEFAULT_SIMILAR_ARTISTS,
     DEFAULT_TRACKS_PER_ARTIST,
+)
+from .jellyfin import (
+    JellyfinLogin,
+    QuickConnectCode,
+    async_login_password,
+    async_quick_connect_initiate,
+    async_quick_connect_login,
+    async_quick_connect_poll,
 )
 from .lastfm import (
     PERIODS,
@@ -121,12 +136,48 @@ STEP_SERVER_SCHEMA = vol.Schema(
     }
 )
 STEP_REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): PASSWORD_SELECTOR})
+CONF_SIGN_IN = "sign_in"
+SIGN_IN_PASSWORD = "password"  # noqa: S105 - a sign-in method, not a secret
+SIGN_IN_QUICK_CONNECT = "quick_connect"
+STEP_JELLYFIN_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        vol.Required(CONF_VERIFY_SSL, default=DEFAULT_VERIFY_SSL): bool,
+        vol.Required(CONF_SIGN_IN, default=SIGN_IN_PASSWORD): SelectSelector(
+            SelectSelectorConfig(
+                options=[SIGN_IN_PASSWORD, SIGN_IN_QUICK_CONNECT],
+                translation_key=CONF_SIGN_IN,
+            )
+        ),
+    }
+)
+STEP_JELLYFIN_PASSWORD_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_USERNAME): TextSelector(),
+        vol.Optional(CONF_PASSWORD, default=""): PASSWORD_SELECTOR,
+    }
+)
+# Seconds between two questions whether a Quick Connect code was approved.
+QUICK_CONNECT_POLL_INTERVAL = 2
 STEP_LASTFM_SCHEMA = vol.Schema(
     {
         vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
         vol.Optional(CONF_USERNAME): TextSelector(),
     }
 )
+
+
+def _error_key(err: MusicServerError) -> str:
+    """Return the form error key of a server failure."""
+    if isinstance(err, MusicServerAuthError):
+        return "invalid_auth"
+    if isinstance(err, MusicServerSSLError):
+        return "ssl_error"
+    if isinstance(err, MusicServerConnectionError):
+        return "cannot_connect"
+    return "unknown"
 
 
 class FormError(Exception):
@@ -156,43 +207,52 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing known about the server."""
         self._data: dict[str, Any] = {}
+        self._quick_connect: QuickConnectCode | None = None
+        self._quick_connect_task: asyncio.Task[JellyfinLogin | None] | None = None
         self._server_info: ServerInfo | None = None
         self._libraries: list[MusicLibrary] = []
 
     async def _async_probe_server(
         self, url: str, token: str, verify_ssl: bool
     ) -> ServerInfo:
+        """Connect to a Plex server and read its identity and music libraries."""
+        return await self._async_probe(
+            {
+                CONF_SERVER_TYPE: SERVER_PLEX,
+                CONF_URL: url,
+                CONF_TOKEN: token,
+                CONF_VERIFY_SSL: verify_ssl,
+            }
+        )
+
+    async def _async_probe(self, data: Mapping[str, Any]) -> ServerInfo:
         """Connect and read the server's identity and music libraries.
 
         Raises `FormError` with the key of the error to show on the form.
         """
         try:
-            server = await async_connect_server(
-                self.hass,
-                {
-                    CONF_SERVER_TYPE: SERVER_PLEX,
-                    CONF_URL: url,
-                    CONF_TOKEN: token,
-                    CONF_VERIFY_SSL: verify_ssl,
-                },
-            )
+            server = await async_connect_server(self.hass, data)
             try:
                 self._libraries = await server.async_get_music_libraries()
             finally:
                 await server.async_close()
-        except MusicServerAuthError as err:
-            raise FormError("invalid_auth") from err
-        except MusicServerSSLError as err:
-            raise FormError("ssl_error") from err
-        except MusicServerConnectionError as err:
-            raise FormError("cannot_connect") from err
+        except MusicServerError as err:
+            raise FormError(_error_key(err)) from err
         except Exception as err:
-            LOGGER.exception("Unexpected error connecting to Plex at %s", url)
+            LOGGER.exception("Unexpected error connecting to %s", data[CONF_URL])
             raise FormError("unknown") from err
         self._server_info = server.info
         return server.info
 
     async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask which kind of music server to connect."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[SERVER_PLEX, SERVER_JELLYFIN]
+        )
+
+    async def async_step_plex(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the Plex server's URL and token."""
@@ -215,12 +275,145 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
                 return await self.async_step_libraries()
         return self.async_show_form(
-            step_id="user",
+            step_id="plex",
             data_schema=self.add_suggested_values_to_schema(
                 STEP_SERVER_SCHEMA, user_input
             ),
             errors=errors,
         )
+
+    async def async_step_jellyfin(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Jellyfin server's URL and how to sign in."""
+        if user_input is not None:
+            self._data = {
+                CONF_SERVER_TYPE: SERVER_JELLYFIN,
+                CONF_URL: user_input[CONF_URL].strip().rstrip("/"),
+                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+                CONF_DEVICE_ID: self._data.get(CONF_DEVICE_ID) or uuid4().hex,
+            }
+            if user_input[CONF_SIGN_IN] == SIGN_IN_QUICK_CONNECT:
+                return await self.async_step_jellyfin_quick_connect()
+            return await self.async_step_jellyfin_password()
+        return self.async_show_form(
+            step_id="jellyfin",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_JELLYFIN_SCHEMA, self._data
+            ),
+        )
+
+    async def async_step_jellyfin_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in with a Jellyfin user name and password (the password is not kept)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                login = await async_login_password(
+                    self._jellyfin_session,
+                    self._data[CONF_URL],
+                    user_input[CONF_USERNAME],
+                    user_input[CONF_PASSWORD],
+                    self._data[CONF_DEVICE_ID],
+                    verify_ssl=self._data[CONF_VERIFY_SSL],
+                )
+            except MusicServerError as err:
+                errors["base"] = _error_key(err)
+            else:
+                return await self._async_jellyfin_signed_in(login)
+        return self.async_show_form(
+            step_id="jellyfin_password",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_JELLYFIN_PASSWORD_SCHEMA,
+                {CONF_USERNAME: (user_input or {}).get(CONF_USERNAME, "")},
+            ),
+            errors=errors,
+            description_placeholders={CONF_URL: self._data[CONF_URL]},
+        )
+
+    async def async_step_jellyfin_quick_connect(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show a Quick Connect code until the user approves it in a Jellyfin app."""
+        if self._quick_connect is None:
+            try:
+                code = await async_quick_connect_initiate(
+                    self._jellyfin_session,
+                    self._data[CONF_URL],
+                    self._data[CONF_DEVICE_ID],
+                    verify_ssl=self._data[CONF_VERIFY_SSL],
+                )
+            except MusicServerError as err:
+                return self.async_abort(reason=f"quick_connect_{_error_key(err)}")
+            self._quick_connect = code
+            self._quick_connect_task = self.hass.async_create_task(
+                self._async_wait_for_approval(code.secret), eager_start=False
+            )
+        task = self._quick_connect_task
+        if task is not None and not task.done():
+            return self.async_show_progress(
+                step_id="jellyfin_quick_connect",
+                progress_action="quick_connect",
+                description_placeholders={"code": self._quick_connect.code},
+                progress_task=task,
+            )
+        return self.async_show_progress_done(next_step_id="jellyfin_approved")
+
+    async def _async_wait_for_approval(self, secret: str) -> JellyfinLogin | None:
+        """Poll until the request is approved, then sign in; None if it expired."""
+        session, url = self._jellyfin_session, self._data[CONF_URL]
+        device_id, verify_ssl = self._data[CONF_DEVICE_ID], self._data[CONF_VERIFY_SSL]
+        try:
+            while True:
+                if await async_quick_connect_poll(
+                    session, url, device_id, secret, verify_ssl=verify_ssl
+                ):
+                    break
+                await asyncio.sleep(QUICK_CONNECT_POLL_INTERVAL)
+            return await async_quick_connect_login(
+                session, url, device_id, secret, verify_ssl=verify_ssl
+            )
+        except MusicServerError as err:
+            LOGGER.warning("Jellyfin Quick Connect did not complete: %s", err)
+            return None
+
+    async def async_step_jellyfin_approved(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Continue with the approved Quick Connect sign-in."""
+        task, self._quick_connect_task = self._quick_connect_task, None
+        self._quick_connect = None
+        login = task.result() if task is not None else None
+        if login is None:
+            return self.async_abort(reason="quick_connect_failed")
+        return await self._async_jellyfin_signed_in(login)
+
+    async def _async_jellyfin_signed_in(self, login: JellyfinLogin) -> ConfigFlowResult:
+        """Keep the token (never the password) and go on to the libraries."""
+        self._data |= {CONF_TOKEN: login.token, CONF_USER_ID: login.user_id}
+        try:
+            info = await self._async_probe(self._data)
+        except FormError as err:
+            return self.async_abort(reason=err.key)
+        await self.async_set_unique_id(info.unique_id)
+        if self.source == SOURCE_REAUTH:
+            self._abort_if_unique_id_mismatch(reason="wrong_user")
+            entry = self._get_reauth_entry()
+            return self._async_update_and_reload(
+                entry,
+                {**entry.data, CONF_TOKEN: login.token, CONF_USER_ID: login.user_id},
+            )
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch(reason="wrong_user")
+            self._data = {**self._get_reconfigure_entry().data, **self._data}
+        else:
+            self._abort_if_unique_id_configured()
+        return await self.async_step_libraries()
+
+    @property
+    def _jellyfin_session(self) -> aiohttp.ClientSession:
+        return async_get_clientsession(self.hass, self._data[CONF_VERIFY_SSL])
 
     async def async_step_libraries(
         self, user_input: dict[str, Any] | None = None
@@ -329,6 +522,9 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for what was rejected: the server token, or the Last.fm API key."""
         if entry_data.get(REAUTH_LASTFM):
             return await self.async_step_reauth_lastfm()
+        if entry_data.get(CONF_SERVER_TYPE) == SERVER_JELLYFIN:
+            self._data = dict(entry_data)
+            return await self.async_step_jellyfin()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_lastfm(
@@ -422,6 +618,9 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the server connection, then the libraries and Last.fm account."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_SERVER_TYPE) == SERVER_JELLYFIN:
+            self._data = dict(entry.data)
+            return await self.async_step_jellyfin()
         errors: dict[str, str] = {}
         if user_input is not None:
             url = user_input[CONF_URL].strip().rstrip("/")

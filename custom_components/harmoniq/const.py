@@ -11,6 +11,11 @@ LOGGER: Final = logging.getLogger(__package__)
 CONF_LIBRARIES: Final = "libraries"
 CONF_SERVER_TYPE: Final = "server_type"
 SERVER_PLEX: Final = "plex"
+SERVER_JELLYFIN: Final = "jellyfin"
+CONF_USER_ID: Final = "user_id"
+CONF_DEVICE_ID: Final = "device_id"  # Jellyfin: this entry's own device id
+CONF_MOOD_PREFIX: Final = "mood_prefix"  # Jellyfin: tags that are moods
+DEFAULT_MOOD_PREFIX: Final = "MOOD:"
 
 DEFAULT_VERIFY_SSL: Final = True
 # Seconds plexapi waits for one Plex reply.

@@ -23,6 +23,7 @@ import aiohttp
 
 from homeassistant.util.json import json_loads
 
+from .const import DEFAULT_MOOD_PREFIX
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
 from .engine.models import Track, TrackQuery
 from .engine.sampling import TrackBranch
@@ -44,7 +45,6 @@ from .music_server import (
 CLIENT_NAME: Final = "Harmoniq"
 CLIENT_VERSION: Final = "0.1.0"  # the integration's version (manifest.json)
 DEVICE_NAME: Final = "Home Assistant"
-DEFAULT_MOOD_PREFIX: Final = "MOOD:"
 # One request may take this long in all, body included.
 REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=60)
 # Playlist entries read per request.
@@ -59,6 +59,7 @@ REFINED_OVERFETCH: Final = 3
 LIKED_RATING: Final = 10.0
 # First version with `POST /Playlists/{id}` (replace all entries in one request).
 BULK_REPLACE_SINCE: Final = (10, 9)
+TICKS_PER_SECOND: Final = 10_000_000
 _EPOCH = datetime.fromtimestamp(0, UTC)
 _GUID = re.compile(
     r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I
@@ -209,7 +210,9 @@ def _parse_date(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return (
+        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    )
 
 
 def _user_rating(user_data: dict[str, Any]) -> float | None:
@@ -244,6 +247,7 @@ def _track(item: dict[str, Any], library_key: str) -> Track:
         view_count=_count(user_data.get("PlayCount")) or 0,
         last_viewed_at=_parse_date(user_data.get("LastPlayedDate")),
         library_key=library_key,
+        duration=(_count(item.get("RunTimeTicks")) or 0) / TICKS_PER_SECOND,
     )
 
 

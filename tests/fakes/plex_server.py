@@ -471,6 +471,7 @@ class _SectionIndex:
         self._tags: dict[tuple[int, str], dict[int, set[int]]] = {}
         self.default_order: dict[int, list[int]] = {}
         self._default_rank: dict[int, list[int]] = {}
+        self._sonic: _SonicIndex | None = None
 
     def column(self, level: int, name: str) -> list[Any]:
         """Values of one attribute for every item of a level (strings lowercased)."""
@@ -570,6 +571,116 @@ class _SectionIndex:
         if positions is None:
             return list(self.default_order[level])
         return sorted(positions, key=self._default_rank[level].__getitem__)
+
+    def sonic(self) -> _SonicIndex:
+        """The index of the tracks' sonic vectors, built on first use."""
+        if self._sonic is None:
+            self._sonic = _SonicIndex(self.library.tracks)
+        return self._sonic
+
+
+class _SonicIndex:
+    """A k-d tree of the tracks' sonic vectors, for exact nearest-neighbour searches.
+
+    Leaves hold a few tracks; every node keeps the bounding box of its tracks. A search
+    visits nodes closest box first and stops once no box can hold a closer track, so
+    it computes the distance of a small part of the library, and answers what a scan
+    of every track would (same distances, same tie-breaking).
+    """
+
+    LEAF_SIZE = 24
+
+    def __init__(self, tracks: Sequence[FakeTrack]) -> None:
+        self.tracks = list(tracks)
+        self._points = [track.sonic for track in self.tracks]
+        self._low: list[tuple[float, ...]] = []
+        self._high: list[tuple[float, ...]] = []
+        self._children: list[tuple[int, int] | None] = []
+        self._members: list[list[int]] = []
+        if self.tracks:
+            self._build(list(range(len(self.tracks))))
+
+    def _build(self, positions: list[int]) -> int:
+        """Add the node of these track positions (and its subtree); return its number."""
+        node = len(self._low)
+        columns = list(zip(*(self._points[p] for p in positions), strict=True))
+        low, high = tuple(map(min, columns)), tuple(map(max, columns))
+        self._low.append(low)
+        self._high.append(high)
+        self._children.append(None)
+        self._members.append(positions)
+        dim = max(range(len(low)), key=lambda d: high[d] - low[d])
+        if len(positions) <= self.LEAF_SIZE or high[dim] == low[dim]:
+            return node
+        positions.sort(key=lambda p: self._points[p][dim])
+        middle = len(positions) // 2
+        left = self._build(positions[:middle])
+        right = self._build(positions[middle:])
+        self._children[node] = (left, right)
+        self._members[node] = []
+        return node
+
+    def nearest(
+        self,
+        point: Sequence[float],
+        count: int,
+        *,
+        scale: float = 1.0,
+        within: float = math.inf,
+        skip: Callable[[int], bool] = lambda _position: False,
+        tie: Callable[[int], int] = lambda position: position,
+    ) -> list[tuple[float, int]]:
+        """Return the `count` closest tracks within `within`: (distance, position).
+
+        Distances are `math.dist(point, track.sonic) / scale`; ties go to the lower
+        `tie(position)`; tracks `skip` accepts are left out. Sorted closest first.
+        """
+        if count <= 0 or not self.tracks:
+            return []
+        best: list[tuple[float, int, int]] = []  # (-distance, -tie, position): max-heap
+        nodes = [(0.0, 0)]
+        while nodes:
+            bound, node = heapq.heappop(nodes)
+            limit = -best[0][0] if len(best) >= count else within
+            if bound > limit * (1 + 1e-9) + 1e-12:
+                break  # no box left can hold a closer track
+            children = self._children[node]
+            if children is not None:
+                for child in children:
+                    heapq.heappush(
+                        nodes, (self._box_distance(point, child, scale), child)
+                    )
+                continue
+            members = self._members[node]
+            points = [self._points[position] for position in members]
+            for distance, position in zip(
+                [math.dist(point, other) / scale for other in points],
+                members,
+                strict=True,
+            ):
+                if distance > limit or skip(position):
+                    continue  # beyond `within`, or farther than the worst kept
+                entry = (-distance, -tie(position), position)
+                if len(best) < count:
+                    heapq.heappush(best, entry)
+                elif entry > best[0]:
+                    heapq.heapreplace(best, entry)
+        return [
+            (-distance, position)
+            for distance, _tie, position in sorted(best, reverse=True)
+        ]
+
+    def _box_distance(self, point: Sequence[float], node: int, scale: float) -> float:
+        """The distance from `point` to a node's bounding box: none of its tracks is closer."""
+        total = 0.0
+        for value, low, high in zip(
+            point, self._low[node], self._high[node], strict=True
+        ):
+            if value < low:
+                total += (low - value) ** 2
+            elif value > high:
+                total += (value - high) ** 2
+        return math.sqrt(total) / scale
 
 
 # ---------------------------------------------------------------------------------------
@@ -1704,19 +1815,23 @@ class FakePlexServer:
             exclude_parent = int(req.param("excludeParentID") or -1)
         except ValueError:
             raise FakePlexError(400) from None
-        scored = heapq.nsmallest(
+        # The closest `limit` tracks by (distance, ratingKey) within maxDistance, from
+        # the section's sonic index: what a scan of every track would answer.
+        index = section.index.sonic()
+        tracks = index.tracks
+        scored = index.nearest(
+            track.sonic,
             limit,
-            (
-                (self.distance(track.sonic, other.sonic), other.rating_key, other)
-                for other in section.library.tracks
-                if other is not track and other.album.rating_key != exclude_parent
+            scale=math.sqrt(len(track.sonic)),  # as `distance`
+            within=max_distance,
+            skip=lambda p: (
+                tracks[p] is track or tracks[p].album.rating_key == exclude_parent
             ),
-            key=lambda scored: scored[:2],
+            tie=lambda p: tracks[p].rating_key,
         )
         children = [
-            section.track_xml(other, [("distance", f"{dist:.4f}")])
-            for dist, _key, other in scored
-            if dist <= max_distance
+            section.track_xml(tracks[p], [("distance", f"{dist:.4f}")])
+            for dist, p in scored
         ]
         return self._items_reply(section, req, children)
 
@@ -1734,16 +1849,16 @@ class FakePlexServer:
             raise FakePlexError(404)
         steps = min(18, math.ceil(self.distance(first.sonic, last.sonic) / 0.05))
         path, used = [first], {first.rating_key, last.rating_key}
+        index = section.index.sonic()
+        tracks = index.tracks
         for step in range(1, steps):  # nearest unused track to evenly spaced waypoints
             point = [
                 a + (b - a) * step / steps
                 for a, b in zip(first.sonic, last.sonic, strict=True)
             ]
-            best = min(
-                (t for t in section.library.tracks if t.rating_key not in used),
-                key=lambda t: math.dist(point, t.sonic),
-                default=None,
-            )
+            # The first closest in library order, as a scan would pick it.
+            found = index.nearest(point, 1, skip=lambda p: tracks[p].rating_key in used)
+            best = tracks[found[0][1]] if found else None
             if best is not None:
                 path.append(best)
                 used.add(best.rating_key)
