@@ -119,6 +119,37 @@ async def jellyfin_server() -> AsyncGenerator[FakeJellyfinServer]:
 
 
 @pytest.fixture
+def jellyfin_entry(jellyfin_server: FakeJellyfinServer) -> MockConfigEntry:
+    """A Harmoniq entry for user alice of the fake Jellyfin server (no Last.fm)."""
+    alice = jellyfin_server.user("alice")
+    device_id = "0123456789abcdef0123456789abcdef"
+    [library] = jellyfin_server.libraries
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=jellyfin_server.server_name,
+        unique_id=f"{jellyfin_server.server_id}_{alice.id}",
+        minor_version=2,
+        data={
+            "server_type": "jellyfin",
+            CONF_URL: jellyfin_server.url,
+            CONF_VERIFY_SSL: True,
+            CONF_TOKEN: jellyfin_server.issue_token(alice, device_id=device_id),
+            "user_id": alice.id,
+            "device_id": device_id,
+            CONF_LIBRARIES: [library.id],
+        },
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_TYPE_PLAYLIST,
+                title=DEFAULT_DAILY_FLOW_NAME,
+                data=default_daily_flow([library.id]),
+                unique_id=None,
+            )
+        ],
+    )
+
+
+@pytest.fixture
 async def lastfm_server() -> AsyncGenerator[FakeLastFmServer]:
     """A fake Last.fm API, with the client pointed at it."""
     server = FakeLastFmServer(api_keys={LASTFM_API_KEY})

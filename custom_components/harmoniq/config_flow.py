@@ -119,6 +119,7 @@ from .music_server import (
     MusicServerConnectionError,
     MusicServerError,
     MusicServerSSLError,
+    ServerCapabilities,
     ServerInfo,
     TagChoices,
 )
@@ -705,6 +706,15 @@ def default_daily_flow(library_keys: list[str]) -> dict[str, Any]:
     }
 
 
+# What a server that is not loaded is assumed to offer (its forms abort anyway).
+ALL_CAPABILITIES = ServerCapabilities(
+    moods=True,
+    styles=True,
+    star_ratings=True,
+    skip_counts=True,
+    sonic_analysis=True,
+    bulk_playlist_replace=True,
+)
 # Names shown per tag kind in the Daily Flow form's description.
 MAX_CHOICES_SHOWN = 40
 # Placeholders of the time-window errors, empty until an error fills them.
@@ -722,9 +732,11 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Show the kinds of playlist (Last.fm ones with a Last.fm account)."""
+        """Show the kinds of playlist the server and the Last.fm account allow."""
         entry_data = self._get_entry().data
-        kinds = [KIND_DAILY_FLOW, KIND_SONIC_FLOW]
+        kinds = [KIND_DAILY_FLOW]
+        if self._capabilities.sonic_analysis:
+            kinds.append(KIND_SONIC_FLOW)
         if CONF_API_KEY in entry_data:
             kinds.append(KIND_LASTFM_TOP_TRACKS)
             if CONF_USERNAME in entry_data:
@@ -855,10 +867,13 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             ): TextSelector(TextSelectorConfig(multiline=True)),
             vol.Required(CONF_ORDER, default="spread"): SelectSelector(
                 SelectSelectorConfig(
-                    options=["spread", "flow"], translation_key=CONF_ORDER
+                    options=["spread", "flow"]
+                    if self._capabilities.sonic_analysis
+                    else ["spread"],
+                    translation_key=CONF_ORDER,
                 )
             ),
-            **REFINEMENT_FIELDS,
+            **self._refinement_fields(),
             vol.Required(CONF_FAVOUR, default="none"): SelectSelector(
                 SelectSelectorConfig(
                     options=["none", "rating", "less_played"],
@@ -905,7 +920,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                 )
             ),
             vol.Optional(CONF_SEED): TextSelector(),
-            **REFINEMENT_FIELDS,
+            **self._refinement_fields(),
         }
         return self._async_show(KIND_SONIC_FLOW, schema, user_input, errors, {})
 
@@ -944,6 +959,24 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                 LOGGER.warning("Cannot read the libraries from Plex: %s", err)
                 return self.async_abort(reason="cannot_connect")
         return None
+
+    @property
+    def _capabilities(self) -> ServerCapabilities:
+        """Return what the entry's server can do (all of it while not loaded)."""
+        entry: HarmoniqConfigEntry = self._get_entry()
+        if entry.state is ConfigEntryState.LOADED:
+            return entry.runtime_data.server.capabilities
+        return ALL_CAPABILITIES
+
+    def _refinement_fields(self) -> dict[vol.Marker, Any]:
+        """Return the refinements the server can apply (no skips without counts)."""
+        if self._capabilities.skip_counts:
+            return REFINEMENT_FIELDS
+        return {
+            key: value
+            for key, value in REFINEMENT_FIELDS.items()
+            if str(key) != CONF_MAX_SKIPS
+        }
 
     @property
     def _current(self) -> ConfigSubentry | None:
