@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 from unittest.mock import patch
@@ -742,3 +743,127 @@ async def test_jellyfin_quick_connect_flow(
     flow = hass.config_entries.flow._progress[result["flow_id"]]
     assert flow.unique_id == f"{jellyfin_server.server_id}_{bob.id}"
     hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_jellyfin_quick_connect_turned_off(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """With Quick Connect off on the server, the flow says so and stops."""
+    jellyfin_server.quick_connect_enabled = False
+    result = await _start_jellyfin_flow(hass, jellyfin_server, "quick_connect")
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "quick_connect_invalid_auth",
+    )
+
+
+async def test_jellyfin_quick_connect_expires(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """A code nobody approves before it expires ends the flow with an explanation."""
+    with patch("custom_components.harmoniq.config_flow.QUICK_CONNECT_POLL_INTERVAL", 0):
+        result = await _start_jellyfin_flow(hass, jellyfin_server, "quick_connect")
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        polls = [r for r in jellyfin_server.requests if "Connect" in r.path]
+        while len(polls) < 2:  # asked at least twice: not approved yet
+            await asyncio.sleep(0)
+            polls = [r for r in jellyfin_server.requests if "Connect" in r.path]
+        jellyfin_server.inject_fault(
+            "status", status=404, path_prefix="/QuickConnect/Connect"
+        )
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "quick_connect_failed",
+    )
+
+
+async def _sign_in(
+    hass: HomeAssistant, result: Any, jellyfin_server: FakeJellyfinServer, user: str
+) -> Any:
+    assert result["step_id"] == "jellyfin"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: jellyfin_server.url, CONF_VERIFY_SSL: True, "sign_in": "password"},
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_USERNAME: user, "password": f"{user}-password"},
+    )
+
+
+async def test_jellyfin_reauth_keeps_the_user(
+    hass: HomeAssistant,
+    jellyfin_server: FakeJellyfinServer,
+    jellyfin_entry: MockConfigEntry,
+) -> None:
+    """Reauth signs the same user in again; another user is refused."""
+    await setup_entry(hass, jellyfin_entry)
+    old_token = jellyfin_entry.data[CONF_TOKEN]
+    result = await jellyfin_entry.start_reauth_flow(hass)
+    result = await _sign_in(hass, result, jellyfin_server, "bob")
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "wrong_user")
+
+    result = await jellyfin_entry.start_reauth_flow(hass)
+    result = await _sign_in(hass, result, jellyfin_server, "alice")
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "reauth_successful",
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert jellyfin_entry.data[CONF_TOKEN] != old_token
+    assert jellyfin_entry.data["device_id"] == "0123456789abcdef0123456789abcdef"
+    assert jellyfin_entry.state is ConfigEntryState.LOADED
+
+
+async def test_jellyfin_reconfigure(
+    hass: HomeAssistant,
+    jellyfin_server: FakeJellyfinServer,
+    jellyfin_entry: MockConfigEntry,
+) -> None:
+    """Reconfigure signs in again as the same user, then libraries and Last.fm."""
+    await setup_entry(hass, jellyfin_entry)
+    result = await jellyfin_entry.start_reconfigure_flow(hass)
+    result = await _sign_in(hass, result, jellyfin_server, "alice")
+    assert result["step_id"] == "libraries"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: jellyfin_entry.data[CONF_LIBRARIES]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "reconfigure_successful",
+    )
+    assert jellyfin_entry.data["user_id"] == jellyfin_server.user("alice").id
+
+
+async def test_jellyfin_server_fails_after_sign_in(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """Signed in, but the server fails when Harmoniq reads it: the flow stops."""
+    result = await _start_jellyfin_flow(hass, jellyfin_server, "password")
+    jellyfin_server.inject_fault("status", status=500, path_prefix="/Users/Me")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "alice", "password": ALICE_PASSWORD}
+    )
+    assert (result["type"], result["reason"]) == (
+        FlowResultType.ABORT,
+        "cannot_connect",
+    )
+
+
+async def test_unexpected_error_is_logged(
+    hass: HomeAssistant, plex_server: FakePlexServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug while connecting shows "unknown" and logs the traceback."""
+    result = await _start_user_flow(hass)
+    with patch(
+        "custom_components.harmoniq.config_flow.async_connect_server",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _server_input(plex_server)
+        )
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error connecting to" in caplog.text

@@ -219,3 +219,18 @@ def test_only_the_adapters_name_a_server() -> None:
                 if any(server in name for server in ("plex", "jellyfin"))
             ]
     assert offenders == []
+
+
+async def test_entry_of_an_unknown_server_type_does_not_load(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """An entry naming a server Harmoniq has no adapter for is not set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Other",
+        data={**config_entry.data, "server_type": "sonos"},
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
