@@ -52,6 +52,19 @@ def auto_socket_enabled(socket_enabled: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_deprecated_usage(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail any test in which Home Assistant reports a deprecated use by Harmoniq."""
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.records
+        if "custom integration 'harmoniq'" in record.getMessage()
+        and ("Detected" in record.getMessage() or "should" in record.getMessage())
+    ]
+    assert not reports, reports
+
+
+@pytest.fixture(autouse=True)
 def blocking_calls() -> Generator[list[str]]:
     """Fail any test that makes a blocking call inside the event loop.
 
