@@ -563,3 +563,54 @@ async def test_tag_lists_are_reused(
         if request.path.startswith(f"/library/sections/{MUSIC_SECTION}/")
     ]
     assert selection == [f"/library/sections/{MUSIC_SECTION}/all"]
+
+
+WEATHER_WINDOW = (
+    "00:00-12:00:name=Morning:"
+    "moods={{ 'Chill' if is_state('weather.home', 'rainy') else 'Energetic' }}"
+)
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries", [_daily_flow(**{CONF_TIME_WINDOWS: WEATHER_WINDOW})]
+)
+async def test_window_mood_follows_the_weather(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A template mood is rendered at each run: rainy mornings are Chill."""
+    freezer.move_to(MORNING)
+    hass.states.async_set("weather.home", "rainy")
+    coordinator = await _setup(hass, config_entry)
+    assert all("Chill" in t.moods for t in plex_server.playlist_tracks("Daily Flow"))
+
+    hass.states.async_set("weather.home", "sunny")
+    freezer.tick(60)
+    run = await coordinator.async_run()
+    assert run is not None
+    assert run.status == "ok"
+    tracks = plex_server.playlist_tracks("Daily Flow")
+    assert all("Energetic" in t.moods for t in tracks)
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries",
+    [_daily_flow(**{CONF_TIME_WINDOWS: "00:00-12:00:moods={{ 1 / 0 }}"})],
+)
+async def test_failing_template_fails_the_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A template that cannot render fails the run with its own reason."""
+    freezer.move_to(MORNING)
+    coordinator = await _setup(hass, config_entry)
+    assert coordinator.data is not None
+    assert (coordinator.data.status, coordinator.data.reason) == (
+        "failed",
+        "template_error",
+    )
+    assert not plex_server.playlists

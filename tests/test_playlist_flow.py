@@ -345,3 +345,39 @@ async def test_lastfm_kinds_need_an_account(
         (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}
     )
     assert result["menu_options"] == ["daily_flow", "sonic_flow"]
+
+
+async def test_daily_flow_form_takes_templates(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A template criterion is saved as written; one that cannot be read is refused."""
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_TYPE_PLAYLIST),
+        context={"source": SOURCE_USER},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "daily_flow"}
+    )
+    base = {
+        CONF_NAME: "Weather Flow",
+        CONF_SIZE: 20,
+        CONF_REFRESH_INTERVAL: 60,
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+        "order": "spread",
+        CONF_MIN_STARS: 0,
+        CONF_EXCLUDE_PLAYED_DAYS: 0,
+        "favour": "none",
+    }
+    broken = "00:00-12:00:moods={{ 'Chill' if }}"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**base, CONF_TIME_WINDOWS: broken}
+    )
+    assert result["errors"] == {CONF_TIME_WINDOWS: "bad_template"}
+    assert result["description_placeholders"]["tag"] == "{{ 'Chill' if }}"
+
+    good = "00:00-12:00:moods={{ 'Chill' if is_state('sun.sun', 'below_horizon') else 'Energetic' }}"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**base, CONF_TIME_WINDOWS: good}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_TIME_WINDOWS] == good

@@ -32,6 +32,7 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
 )
 from homeassistant.core import callback
+from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -44,6 +45,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.template import Template
 
 from .const import (
     CONF_COUNTRY,
@@ -90,6 +92,7 @@ from .engine.windows import (
     TimeWindow,
     TimeWindowError,
     format_time_windows,
+    is_template,
     parse_time_windows,
 )
 from .generators import (
@@ -850,6 +853,10 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                     "tag": err.tag,
                     "kind": err.kind,
                 }
+            else:
+                if (bad := self._bad_template(windows)) is not None:
+                    errors[CONF_TIME_WINDOWS] = "bad_template"
+                    placeholders |= {"tag": bad}
             if not errors:
                 return self._async_finish(
                     user_input,
@@ -884,6 +891,18 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         return self._async_show(
             KIND_DAILY_FLOW, schema, user_input, errors, placeholders
         )
+
+    def _bad_template(self, windows: tuple[TimeWindow, ...]) -> str | None:
+        """Return the first criteria template with a syntax error, if any."""
+        for window in windows:
+            criteria = window.criteria
+            for item in (*criteria.moods, *criteria.genres, *criteria.styles):
+                if is_template(item):
+                    try:
+                        Template(item, self.hass).ensure_valid()
+                    except TemplateError:
+                        return item
+        return None
 
     async def async_step_sonic_flow(
         self, user_input: dict[str, Any] | None = None
@@ -1129,10 +1148,11 @@ def _with_library_spelling(
         ):
             library_names = {name.casefold(): name for name in known}
             for name in names:
-                if name.casefold() not in library_names:
+                if not is_template(name) and name.casefold() not in library_names:
                     raise UnknownTagError(index, window, kind, name)
             criteria[f"{kind}s"] = tuple(
-                library_names[name.casefold()] for name in names
+                name if is_template(name) else library_names[name.casefold()]
+                for name in names
             )
         spelled.append(
             TimeWindow(window.name, window.start, window.end, Criteria(**criteria))

@@ -22,6 +22,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.template import Template
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -122,7 +123,12 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         )
         self.subentry = subentry
         self.generator = create_generator(
-            server, subentry.data, entry.data, lastfm, store.matches
+            server,
+            subentry.data,
+            entry.data,
+            lastfm,
+            overrides=store.matches,
+            render=self._render,
         )
         self.refresh_interval = timedelta(
             minutes=int(subentry.data[CONF_REFRESH_INTERVAL])
@@ -136,6 +142,10 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._stopped = False
         self._writing = False
+
+    def _render(self, text: str) -> str:
+        """Render a template of the playlist's settings (raises TemplateError)."""
+        return str(Template(text, self.hass).async_render(parse_result=False))
 
     @property
     def title(self) -> str:

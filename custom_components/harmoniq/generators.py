@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from homeassistant.const import CONF_USERNAME
+from homeassistant.exceptions import TemplateError
 
 from .const import (
     CONF_COUNTRY,
@@ -32,6 +33,7 @@ from .const import (
     KIND_LASTFM_TOP_TRACKS,
     KIND_SONIC_FLOW,
     LASTFM_KINDS,
+    LOGGER,
 )
 from .engine.daily_flow import DailyFlowSettings, active_window, select_daily_flow
 from .engine.generation import Generation
@@ -42,7 +44,7 @@ from .engine.lastfm_playlists import (
     async_first_found,
 )
 from .engine.matching import normalize_artist
-from .engine.models import Refinements
+from .engine.models import Criteria, Refinements
 from .engine.selection import RunStatus
 from .engine.sonic import (
     NoSeedError,
@@ -50,7 +52,7 @@ from .engine.sonic import (
     async_flow_order,
     async_select_sonic_flow,
 )
-from .engine.windows import next_boundary, parse_time_windows
+from .engine.windows import is_template, next_boundary, parse_time_windows
 from .lastfm import LastFmClient
 from .music_server import MusicServer
 
@@ -131,9 +133,11 @@ class DailyFlowGenerator:
         server: MusicServer,
         data: Mapping[str, Any],
         entry_libraries: list[str],
+        render: Callable[[str], str],
     ) -> None:
-        """Read the settings."""
+        """Read the settings; `render` renders a template criteria item."""
         self._server = server
+        self._render = render
         self.settings = DailyFlowSettings(
             windows=parse_time_windows(data[CONF_TIME_WINDOWS]),
             refinements=refinements(data),
@@ -147,12 +151,46 @@ class DailyFlowGenerator:
     async def async_generate(
         self, now: datetime, recent: frozenset[str] = frozenset()
     ) -> Generation:
-        """Select for the active window; optionally order the tracks as a flow."""
-        generation = await select_daily_flow(self._server, self.settings, now, recent)
+        """Select for the active window; optionally order the tracks as a flow.
+
+        Criteria written as templates are rendered now; a rendered value may
+        name several items, comma separated.
+        """
+        try:
+            settings = replace(
+                self.settings,
+                windows=tuple(
+                    replace(window, criteria=self._rendered(window.criteria))
+                    for window in self.settings.windows
+                ),
+            )
+        except TemplateError as err:
+            LOGGER.warning("A time window's template failed: %s", err)
+            return Generation(
+                tracks=(),
+                status=RunStatus.FAILED,
+                description="",
+                failure="template_error",
+            )
+        generation = await select_daily_flow(self._server, settings, now, recent)
         if self.settings.order == "flow" and generation.tracks:
             ordered = await async_flow_order(self._server, generation.tracks)
             generation = replace(generation, tracks=tuple(ordered))
         return generation
+
+    def _rendered(self, criteria: Criteria) -> Criteria:
+        def items(values: tuple[str, ...]) -> tuple[str, ...]:
+            rendered: list[str] = []
+            for value in values:
+                text = self._render(value) if is_template(value) else value
+                rendered += [item.strip() for item in text.split(",") if item.strip()]
+            return tuple(dict.fromkeys(rendered))
+
+        return Criteria(
+            moods=items(criteria.moods),
+            genres=items(criteria.genres),
+            styles=items(criteria.styles),
+        )
 
     def window_name(self, now: datetime) -> str | None:
         """Return the active window's name."""
@@ -335,9 +373,14 @@ def create_generator(
     data: Mapping[str, Any],
     entry_data: Mapping[str, Any],
     lastfm: LastFmClient | None,
+    *,
     overrides: Mapping[str, str | None],
+    render: Callable[[str], str],
 ) -> PlaylistGenerator:
-    """Return the generator of a playlist subentry's kind."""
+    """Return the generator of a playlist subentry's kind.
+
+    `render` renders a template (Daily Flow criteria may be templates).
+    """
     entry_libraries: list[str] = entry_data[CONF_LIBRARIES]
     kind = data[CONF_KIND]
     if kind == KIND_SONIC_FLOW:
@@ -359,4 +402,4 @@ def create_generator(
             data=data,
             entry_libraries=entry_libraries,
         )
-    return DailyFlowGenerator(server, data, entry_libraries)
+    return DailyFlowGenerator(server, data, entry_libraries, render)

@@ -11,6 +11,7 @@ from custom_components.harmoniq.engine.windows import (
     TimeWindow,
     TimeWindowError,
     format_time_windows,
+    is_template,
     next_boundary,
     parse_time_windows,
     window_at,
@@ -409,3 +410,22 @@ def test_next_boundary_needs_an_aware_moment_and_windows() -> None:
         next_boundary(DEFAULT_TIME_WINDOWS, datetime(2026, 6, 1, 12, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="no windows"):
         next_boundary((), datetime(2026, 6, 1, 12, 0, tzinfo=BERLIN))
+
+
+def test_template_items_keep_their_separators() -> None:
+    """Commas, colons and semicolons inside a template stay in the one item."""
+    text = (
+        "00:00-12:00:moods={{ 'Chill' if is_state('a.b', 'on') else 'X' }},Relaxed"
+        ";12:00-18:00:genres={% if now().hour < 15 %}Rock{% else %}Pop{% endif %}"
+    )
+    windows = parse_time_windows(text)
+    assert windows[0].criteria.moods == (
+        "{{ 'Chill' if is_state('a.b', 'on') else 'X' }}",
+        "Relaxed",
+    )
+    assert windows[1].criteria.genres == (
+        "{% if now().hour < 15 %}Rock{% else %}Pop{% endif %}",
+    )
+    assert is_template(windows[0].criteria.moods[0])
+    assert not is_template("Relaxed")
+    assert parse_time_windows(format_time_windows(windows)) == windows

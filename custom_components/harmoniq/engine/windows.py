@@ -13,6 +13,11 @@ carriage return). A window without criteria matches any track. A window
 without a name is named after its time range (``00:00-09:00``): always
 available, unlike a mood, and unique, as windows cannot overlap.
 
+A moods, genres or styles item may be a Home Assistant template
+(``moods={{ 'Chill' if is_state('weather.home', 'rainy') else 'Energetic' }}``):
+separators inside ``{{ ... }}`` or ``{% ... %}`` do not count, and the item is
+kept as written, to be rendered at each run (``is_template``).
+
 A window covers ``[start, end)`` at minute resolution on a 24 h circle: it wraps
 midnight when end is before start (``22:00-02:00``), an end of ``00:00`` (or
 ``24:00``) means midnight at the end of the day, and start equal to end is
@@ -48,6 +53,8 @@ _WINDOW_HEAD = re.compile(
 _LIST_KEYS = ("moods", "genres", "styles")
 _KEYS = ("name", *_LIST_KEYS)
 _FORBIDDEN_IN_VALUES = (";", ":", ",", "\n", "\r")
+_TEMPLATE_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_HIDDEN = re.compile("\x00([0-9]+)\x00")
 
 _MESSAGES: dict[TimeWindowErrorReason, str] = {
     "empty": "no time windows given",
@@ -155,12 +162,21 @@ def parse_time_windows(text: str) -> tuple[TimeWindow, ...]:
 
     Raises TimeWindowError for the first faulty window.
     """
-    raw_windows = [raw.strip() for raw in _WINDOW_SEPARATOR.split(text) if raw.strip()]
+    blocks: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        blocks.append(match[0])
+        return f"\x00{len(blocks) - 1}\x00"
+
+    hidden = _TEMPLATE_BLOCK.sub(hide, text)
+    raw_windows = [
+        raw.strip() for raw in _WINDOW_SEPARATOR.split(hidden) if raw.strip()
+    ]
     if not raw_windows:
         raise TimeWindowError("empty")
     windows: list[TimeWindow] = []
     for index, raw in enumerate(raw_windows, start=1):
-        window = _parse_window(raw, index)
+        window = _parse_window(raw, index, blocks)
         for other_index, other in enumerate(windows, start=1):
             if _overlaps(window, other):
                 raise TimeWindowError(
@@ -222,11 +238,19 @@ def next_boundary(windows: Iterable[TimeWindow], moment: datetime) -> datetime:
     return min(candidates).astimezone(zone)
 
 
-def _parse_window(raw: str, index: int) -> TimeWindow:
-    """Parse one non-blank window entry."""
+def is_template(item: str) -> bool:
+    """Return whether a criteria item is a template, rendered at each run."""
+    return _TEMPLATE_BLOCK.search(item) is not None
+
+
+def _parse_window(raw: str, index: int, blocks: list[str]) -> TimeWindow:
+    """Parse one non-blank window entry (templates hidden as numbered markers)."""
+
+    def shown(text: str) -> str:
+        return _HIDDEN.sub(lambda match: blocks[int(match[1])], text)
 
     def error(reason: TimeWindowErrorReason, key: str | None = None) -> TimeWindowError:
-        return TimeWindowError(reason, index=index, window=raw, key=key)
+        return TimeWindowError(reason, index=index, window=shown(raw), key=key)
 
     head = _WINDOW_HEAD.fullmatch(raw)
     if head is None or (head["rest"] and not head["rest"].startswith(":")):
@@ -253,12 +277,13 @@ def _parse_window(raw: str, index: int) -> TimeWindow:
     # Reject what `format_time_windows` cannot write back: the forms save windows as
     # formatted text. Commas separate list items; `;`, `:` and `\n` never get here.
     name = values.get("name", "").strip()
-    if not _writable(name):
+    if not _writable(name) or _HIDDEN.search(name):
         raise error("bad_name")
     lists = {key: _split_list(values.get(key, "")) for key in _LIST_KEYS}
     for key, items in lists.items():
         if not all(_writable(item) for item in items):
             raise error("line_break", key)
+    lists = {key: tuple(shown(item) for item in items) for key, items in lists.items()}
     return TimeWindow(
         name=name or default_window_name(start, end),
         start=start,
@@ -304,7 +329,11 @@ def _format_window(window: TimeWindow) -> str:
 
 def _checked_value(value: str) -> str:
     """``value`` if it survives a format/parse round trip, else ValueError."""
-    if not value or value != value.strip() or not _writable(value):
+    if (
+        not value
+        or value != value.strip()
+        or not _writable(_TEMPLATE_BLOCK.sub("", value))
+    ):
         raise ValueError(f"cannot write {value!r} in time window text")
     return value
 
