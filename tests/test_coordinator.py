@@ -564,3 +564,44 @@ async def test_stored_data_of_version_1_2(
     assert list(plex_server.playlists.values()) == [owned]
     assert len(owned.items) == 40
     assert store.state(subentry_id).recent == [[str(key) for key in owned.items]]
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries",
+    [[playlist_subentry(active_when="{{ is_state('input_boolean.party', 'off') }}")]],
+)
+async def test_condition_pauses_the_playlist(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """While its condition is false a playlist pauses and keeps its tracks."""
+    freezer.move_to("2026-11-24 10:00:00-08:00")
+    hass.states.async_set("input_boolean.party", "off")
+    coordinator = await _only_after_setup(hass, config_entry)
+    [playlist] = plex_server.playlists.values()
+    before = list(playlist.items)
+
+    hass.states.async_set("input_boolean.party", "on")
+    plex_server.clear_requests()
+    freezer.tick(60)
+    run = await coordinator.async_run()
+    assert run is not None
+    assert (run.status, run.reason, len(run.tracks)) == ("paused", "paused", 40)
+    assert playlist.items == before
+    assert not plex_server.requests  # nothing asked of Plex
+    assert hass.states.get("sensor.daily_flow_status").state == "paused"
+
+    hass.states.async_set("input_boolean.party", "off")
+    run = await coordinator.async_run()
+    assert run is not None
+    assert run.status == "ok"
+    assert playlist.items != before
+
+
+async def _only_after_setup(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> PlaylistCoordinator:
+    [coordinator] = await setup_entry(hass, entry)
+    return coordinator

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 
 from custom_components.harmoniq.const import (
     CONF_EXCLUDE_PLAYED_DAYS,
@@ -376,8 +376,16 @@ async def test_daily_flow_form_takes_templates(
     assert result["description_placeholders"]["tag"] == "{{ 'Chill' if }}"
 
     good = "00:00-12:00:moods={{ 'Chill' if is_state('sun.sun', 'below_horizon') else 'Energetic' }}"
+    with pytest.raises(InvalidData):  # the template selector refuses it
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {**base, CONF_TIME_WINDOWS: good, "active_when": "{{ is_state('a.b' }}"},
+        )
+    condition = "{{ is_state('input_boolean.party', 'off') }}"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**base, CONF_TIME_WINDOWS: good}
+        result["flow_id"],
+        {**base, CONF_TIME_WINDOWS: good, "active_when": condition},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_TIME_WINDOWS] == good
+    assert result["data"]["active_when"] == condition

@@ -32,7 +32,7 @@ async def test_sensors(
 
     status = hass.states.get("sensor.daily_flow_status")
     assert status.state == "ok"
-    assert status.attributes["options"] == ["ok", "partial", "failed"]
+    assert status.attributes["options"] == ["ok", "partial", "failed", "paused"]
     assert status.attributes["reason"] is None
     assert status.attributes["friendly_name"] == "Daily Flow Status"
     assert (

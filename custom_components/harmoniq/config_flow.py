@@ -41,6 +41,7 @@ from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
+    TemplateSelector,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -48,6 +49,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.template import Template
 
 from .const import (
+    CONF_ACTIVE_WHEN,
     CONF_COUNTRY,
     CONF_DEVICE_ID,
     CONF_EXCLUDE_PLAYED_DAYS,
@@ -1037,6 +1039,8 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             data[CONF_EXCLUDE_PLAYED_DAYS] = int(user_input[CONF_EXCLUDE_PLAYED_DAYS])
         if user_input.get(CONF_MAX_SKIPS) is not None:
             data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
+        if condition := str(user_input.get(CONF_ACTIVE_WHEN) or "").strip():
+            data[CONF_ACTIVE_WHEN] = condition
         name = user_input[CONF_NAME].strip()
         if (current := self._current) is not None:
             return self.async_update_and_abort(
@@ -1062,6 +1066,8 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                     mode=NumberSelectorMode.BOX,
                 )
             ),
+            # The selector refuses a template that cannot be read.
+            vol.Optional(CONF_ACTIVE_WHEN): TemplateSelector(),
             vol.Required(
                 CONF_LIBRARIES, default=list(entry.data[CONF_LIBRARIES])
             ): SelectSelector(

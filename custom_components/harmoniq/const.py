@@ -33,6 +33,7 @@ KIND_LASTFM_DISCOVERY: Final = "lastfm_recommendations"
 LASTFM_KINDS: Final = frozenset({KIND_LASTFM_TOP_TRACKS, KIND_LASTFM_DISCOVERY})
 
 CONF_SIZE: Final = "size"
+CONF_ACTIVE_WHEN: Final = "active_when"  # a template: the playlist runs while true
 CONF_REFRESH_INTERVAL: Final = "refresh_interval"
 CONF_TIME_WINDOWS: Final = "time_windows"
 CONF_MIN_STARS: Final = "min_stars"

@@ -19,14 +19,15 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_API_KEY, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, TemplateError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.template import Template
+from homeassistant.helpers.template import Template, result_as_boolean
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_ACTIVE_WHEN,
     CONF_LIBRARIES,
     CONF_REFRESH_INTERVAL,
     DOMAIN,
@@ -266,7 +267,7 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         try:
             try:
                 async with asyncio.timeout(RUN_TIMEOUT):
-                    run = await self._async_generate()
+                    run = self._paused_run() or await self._async_generate()
             except TimeoutError:
                 run = self._failed("timeout", f"the run took over {RUN_TIMEOUT} s")
             except Exception:  # noqa: BLE001 - a bug must not stop the schedule
@@ -327,6 +328,26 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+    def _paused_run(self) -> PlaylistRun | None:
+        """Return a paused run while the playlist's condition (a template) is false."""
+        condition: str | None = self.subentry.data.get(CONF_ACTIVE_WHEN)
+        if not condition:
+            return None
+        try:
+            if result_as_boolean(self._render(condition)):
+                return None
+        except TemplateError as err:
+            return self._failed("template_error", f"its condition failed: {err}")
+        previous = self.data
+        return PlaylistRun(
+            status=RunStatus.PAUSED,
+            finished_at=dt_util.utcnow(),
+            tracks=previous.tracks if previous else (),
+            reason="paused",
+            window=previous.window if previous else None,
+            settings=self.settings,
+        )
 
     async def _async_generate(self) -> PlaylistRun:
         now = dt_util.now()

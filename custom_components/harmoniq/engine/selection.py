@@ -50,6 +50,8 @@ class RunStatus(StrEnum):
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    PAUSED = "paused"
+    """Not run: the playlist's condition was false; its tracks stay."""
 
 
 def relaxation_steps(query: TrackQuery) -> list[tuple[str, TrackQuery]]:
