@@ -389,3 +389,17 @@ async def test_daily_flow_form_takes_templates(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_TIME_WINDOWS] == good
     assert result["data"]["active_when"] == condition
+
+    # Reconfiguring shows what the template renders to now.
+    hass.states.async_set("sun.sun", "below_horizon")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [subentry_id] = [
+        sid
+        for sid, sub in init_integration.subentries.items()
+        if sub.title == "Weather Flow"
+    ]
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_TYPE_PLAYLIST),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    assert result["description_placeholders"]["templates"].endswith("→ Chill")

@@ -1102,8 +1102,29 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             errors=errors,
             description_placeholders=dict.fromkeys(WINDOW_ERROR_PLACEHOLDERS, "")
             | _choice_lists(self._choices)
+            | {"templates": self._rendered_templates(suggested)}
             | placeholders,
         )
+
+    def _rendered_templates(self, suggested: Mapping[str, Any]) -> str:
+        """Return what the windows' templates render to now ("-" without any)."""
+        try:
+            windows = parse_time_windows(str(suggested.get(CONF_TIME_WINDOWS, "")))
+        except TimeWindowError:
+            return "-"
+        shown: list[str] = []
+        for window in windows:
+            criteria = window.criteria
+            for item in (*criteria.moods, *criteria.genres, *criteria.styles):
+                if is_template(item):
+                    try:
+                        value = Template(item, self.hass).async_render(
+                            parse_result=False
+                        )
+                    except TemplateError as err:
+                        value = f"error: {err}"
+                    shown.append(f"{window.name}: {item} → {value}")
+        return "; ".join(shown) or "-"
 
 
 def _count(low: int, high: int) -> NumberSelector:

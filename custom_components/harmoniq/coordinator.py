@@ -304,11 +304,10 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         )
         if self._stopped:
             return
+        # Due again already (the window changed during the run): the timer starts
+        # that run from the event loop, not from inside this one.
         now = dt_util.now()
-        if (when := self._next_due(now)) <= now:
-            self._trigger()  # due again already: the window changed during the run
-        else:
-            self._schedule(when)
+        self._schedule(max(self._next_due(now), now))
 
     @callback
     def _schedule(self, when: datetime) -> None:
@@ -339,13 +338,12 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
                 return None
         except TemplateError as err:
             return self._failed("template_error", f"its condition failed: {err}")
-        previous = self.data
         return PlaylistRun(
             status=RunStatus.PAUSED,
             finished_at=dt_util.utcnow(),
-            tracks=previous.tracks if previous else (),
+            tracks=self.data.tracks if self.data else (),
             reason="paused",
-            window=previous.window if previous else None,
+            window=self.generator.window_name(dt_util.now()),
             settings=self.settings,
         )
 
