@@ -867,3 +867,17 @@ async def test_unexpected_error_is_logged(
         )
     assert result["errors"] == {"base": "unknown"}
     assert "Unexpected error connecting to" in caplog.text
+
+
+async def test_jellyfin_refused_sign_in_when_logout_fails(
+    hass: HomeAssistant,
+    jellyfin_server: FakeJellyfinServer,
+    jellyfin_entry: MockConfigEntry,
+) -> None:
+    """A refused sign-in whose logout fails still ends the flow with its reason."""
+    await setup_entry(hass, jellyfin_entry)
+    jellyfin_server.inject_fault("status", status=500, path_prefix="/Sessions/Logout")
+    result = await jellyfin_entry.start_reauth_flow(hass)
+    result = await _sign_in(hass, result, jellyfin_server, "bob")
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "wrong_user")
+    assert [r.status for r in jellyfin_server.requests if "Logout" in r.path] == [500]

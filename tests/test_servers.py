@@ -678,12 +678,6 @@ async def test_jellyfin_token_revoked_before_setup(
     assert len(jellyfin_server.playlist_by_name("Daily Flow").item_ids) == 40
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config_flow._async_jellyfin_signed_in aborts (wrong_user, "
-    "already_configured) without logging the new token out: the other user's "
-    "Harmoniq session stays valid on the server",
-)
 async def test_jellyfin_refused_sign_in_leaves_no_session(
     hass: HomeAssistant,
     jellyfin_server: FakeJellyfinServer,

@@ -32,6 +32,7 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -107,6 +108,7 @@ from .jellyfin import (
     JellyfinLogin,
     QuickConnectCode,
     async_login_password,
+    async_logout,
     async_quick_connect_initiate,
     async_quick_connect_login,
     async_quick_connect_poll,
@@ -396,12 +398,33 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self._async_jellyfin_signed_in(login)
 
     async def _async_jellyfin_signed_in(self, login: JellyfinLogin) -> ConfigFlowResult:
-        """Keep the token (never the password) and go on to the libraries."""
+        """Keep the token (never the password) and go on to the libraries.
+
+        A sign-in the flow refuses (another user, already set up, a failing
+        server) is logged out again, so no unused session stays valid.
+        """
         self._data |= {CONF_TOKEN: login.token, CONF_USER_ID: login.user_id}
+        try:
+            return await self._async_jellyfin_accept(login)
+        except AbortFlow:
+            try:
+                await async_logout(
+                    self._jellyfin_session,
+                    self._data[CONF_URL],
+                    self._data[CONF_DEVICE_ID],
+                    login.token,
+                    verify_ssl=self._data[CONF_VERIFY_SSL],
+                )
+            except MusicServerError as err:
+                LOGGER.debug("Could not end the refused Jellyfin session: %s", err)
+            raise
+
+    async def _async_jellyfin_accept(self, login: JellyfinLogin) -> ConfigFlowResult:
+        """Check the signed-in user against the flow's purpose; raise AbortFlow."""
         try:
             info = await self._async_probe(self._data)
         except FormError as err:
-            return self.async_abort(reason=err.key)
+            raise AbortFlow(err.key) from err
         await self.async_set_unique_id(info.unique_id)
         if self.source == SOURCE_REAUTH:
             self._abort_if_unique_id_mismatch(reason="wrong_user")

@@ -358,6 +358,19 @@ async def async_quick_connect_poll(
     return _object(reply, "Quick Connect").get("Authenticated") is True
 
 
+async def async_logout(
+    session: aiohttp.ClientSession,
+    url: str,
+    device_id: str,
+    token: str,
+    *,
+    verify_ssl: bool = True,
+) -> None:
+    """End a session Harmoniq will not use (a sign-in the config flow refused)."""
+    api = _Api(session, url, device_id, token, verify_ssl)
+    await api.request("POST", "/Sessions/Logout")
+
+
 async def async_quick_connect_login(
     session: aiohttp.ClientSession,
     url: str,
