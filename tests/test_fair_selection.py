@@ -31,7 +31,7 @@ RUNS = 5
 @pytest.fixture(params=[11, 12, 13])
 def plex_library(request: pytest.FixtureRequest) -> FakeLibrary:
     """A generated library per seed (most tracks unrated, many never played)."""
-    return generate_library(3000, seed=request.param)
+    return generate_library(10000, seed=request.param)
 
 
 def _eligible_pool(

@@ -428,15 +428,12 @@ class PlexMusicServer:
         limit: int,
         sort: str = "random",
     ) -> Element | None:
-        """Return the reply to a track search of one section: one request."""
-        query = urlencode(
-            [
-                ("type", str(TRACK_TYPE)),
-                ("sort", sort),
-                ("limit", str(limit)),
-                *params,
-            ]
-        )
+        """Return the reply to a track search of one section: one request.
+
+        The page size goes in the container headers only: a `limit` parameter
+        may cap the `totalSize` Plex reports, which the fair sample relies on.
+        """
+        query = urlencode([("type", str(TRACK_TYPE)), ("sort", sort), *params])
         container: Element | None = self._plex.query(
             f"/library/sections/{library_key}/all?{query}",
             headers={

@@ -190,7 +190,7 @@ def order_by_flow(
 
 # Flow order: tracks of the set whose neighbours are read (the anchors), and how
 # many neighbours each.
-FLOW_ORDER_ANCHORS = 9
+FLOW_ORDER_ANCHORS = 8
 FLOW_ORDER_NEIGHBOURS = 1000
 
 
