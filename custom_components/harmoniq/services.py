@@ -247,14 +247,6 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
             f"Sonic Adventure by Harmoniq from “{start.artist} - {start.title}” to "
             f"“{end.artist} - {end.title}”."
         )
-        store = entry.runtime_data.store
-        info = await entry.runtime_data.writer.async_write(
-            one_off_owner(title),
-            store.adventures.get(title.casefold()),
-            title,
-            [track.id for track in path],
-            summary,
-        )
     except SonicAnalysisUnavailableError as err:
         async_create_sonic_issue(call.hass, entry)
         raise HomeAssistantError(
@@ -262,6 +254,25 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
             translation_key="sonic_unavailable",
             translation_placeholders={"server": entry.title},
         ) from err
+    except MusicServerError as err:
+        raise _server_error(entry, err) from err
+    await _async_write_one_off(entry, title, [track.id for track in path], summary)
+    return {"playlist": title, "tracks": [_track_response(track) for track in path]}
+
+
+async def _async_write_one_off(
+    entry: HarmoniqConfigEntry, title: str, track_ids: list[str], summary: str
+) -> None:
+    """Write a playlist an action owns, and remember it; raise translated errors."""
+    runtime = entry.runtime_data
+    try:
+        info = await runtime.writer.async_write(
+            one_off_owner(title),
+            runtime.store.adventures.get(title.casefold()),
+            title,
+            track_ids,
+            summary,
+        )
     except PlaylistNameClashError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -269,14 +280,20 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"name": title},
         ) from err
     except MusicServerError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="plex_error",
-            translation_placeholders={"server": entry.title, "error": str(err)},
-        ) from err
-    store.adventures[title.casefold()] = info.id
-    store.async_schedule_save()
-    return {"playlist": title, "tracks": [_track_response(track) for track in path]}
+        raise _server_error(entry, err) from err
+    runtime.store.adventures[title.casefold()] = info.id
+    runtime.store.async_schedule_save()
+
+
+def _server_error(
+    entry: HarmoniqConfigEntry, err: MusicServerError
+) -> HomeAssistantError:
+    """Return the translated error of a failing server."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="plex_error",
+        translation_placeholders={"server": entry.title, "error": str(err)},
+    )
 
 
 def one_off_owner(title: str) -> str:
@@ -287,15 +304,14 @@ def one_off_owner(title: str) -> str:
 async def _async_write_playlist(call: ServiceCall) -> ServiceResponse:
     """Write any list of tracks to a playlist Harmoniq owns (created if needed)."""
     entry = _loaded_entry(call)
-    runtime = entry.runtime_data
-    server, store = runtime.server, runtime.store
+    server = entry.runtime_data.server
     title: str = call.data[ATTR_NAME]
     items: list[str | dict[str, str]] = call.data[ATTR_TRACKS]
     if not items:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="tracks_required"
         )
-    owned_id = store.adventures.get(title.casefold())
+    owned_id = entry.runtime_data.store.adventures.get(title.casefold())
     try:
         found, not_found = await _async_resolve_items(entry, items)
         if not found:
@@ -304,7 +320,6 @@ async def _async_write_playlist(call: ServiceCall) -> ServiceResponse:
                 translation_key="no_track_found",
                 translation_placeholders={"tracks": ", ".join(not_found[:10])},
             )
-        tracks = found
         if call.data[ATTR_MODE] == "append" and owned_id:
             current = await server.async_get_playlist(owned_id)
             kept = [e.track_id for e in current.entries] if current else []
@@ -312,34 +327,16 @@ async def _async_write_playlist(call: ServiceCall) -> ServiceResponse:
             existing = await server.async_get_tracks(
                 [track_id for track_id in kept if track_id not in new_ids]
             )
-            tracks = [*existing, *found]
-            tracks = _limited(tracks[::-1], call.data)[::-1]  # keep the newest
+            # Cut from the start: the newest tracks stay.
+            tracks = _limited([*existing, *found][::-1], call.data)[::-1]
         else:
-            tracks = _limited(tracks, call.data)
-        summary = call.data.get(ATTR_DESCRIPTION) or (
-            f"Written by Harmoniq on {dt_util.now().strftime('%Y-%m-%d %H:%M')}."
-        )
-        info = await runtime.writer.async_write(
-            one_off_owner(title),
-            owned_id,
-            title,
-            [track.id for track in tracks],
-            summary,
-        )
-    except PlaylistNameClashError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="playlist_name_taken",
-            translation_placeholders={"name": title},
-        ) from err
+            tracks = _limited(found, call.data)
     except MusicServerError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="plex_error",
-            translation_placeholders={"server": entry.title, "error": str(err)},
-        ) from err
-    store.adventures[title.casefold()] = info.id
-    store.async_schedule_save()
+        raise _server_error(entry, err) from err
+    summary = call.data.get(ATTR_DESCRIPTION) or (
+        f"Written by Harmoniq on {dt_util.now().strftime('%Y-%m-%d %H:%M')}."
+    )
+    await _async_write_one_off(entry, title, [track.id for track in tracks], summary)
     return {
         "playlist": title,
         "tracks": [_track_item(track) for track in tracks],
@@ -431,11 +428,7 @@ async def _async_search_tracks(call: ServiceCall) -> ServiceResponse:
             libraries, query, dt_util.now()
         )
     except MusicServerError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="plex_error",
-            translation_placeholders={"server": entry.title, "error": str(err)},
-        ) from err
+        raise _server_error(entry, err) from err
     tracks = fair_sample(branches, random.SystemRandom())[: data[ATTR_LIMIT]]
     return {"tracks": [_track_item(track) for track in tracks]}
 
@@ -473,11 +466,7 @@ async def _async_set_track_match(call: ServiceCall) -> ServiceResponse:
         try:
             found = await runtime.server.async_get_tracks([track_id])
         except MusicServerError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="plex_error",
-                translation_placeholders={"server": entry.title, "error": str(err)},
-            ) from err
+            raise _server_error(entry, err) from err
         if not found:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
