@@ -579,7 +579,7 @@ async def test_condition_pauses_the_playlist(
     """While its condition is false a playlist pauses and keeps its tracks."""
     freezer.move_to("2026-11-24 10:00:00-08:00")
     hass.states.async_set("input_boolean.party", "off")
-    coordinator = await _only_after_setup(hass, config_entry)
+    [coordinator] = await setup_entry(hass, config_entry)
     [playlist] = plex_server.playlists.values()
     before = list(playlist.items)
 
@@ -598,10 +598,3 @@ async def test_condition_pauses_the_playlist(
     assert run is not None
     assert run.status == "ok"
     assert playlist.items != before
-
-
-async def _only_after_setup(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> PlaylistCoordinator:
-    [coordinator] = await setup_entry(hass, entry)
-    return coordinator

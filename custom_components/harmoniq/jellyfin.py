@@ -26,7 +26,7 @@ from homeassistant.util.json import json_loads
 from .const import DEFAULT_MOOD_PREFIX
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
 from .engine.models import Track, TrackQuery
-from .engine.sampling import TrackBranch
+from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
     MusicLibrary,
     MusicServerAuthError,
@@ -397,11 +397,6 @@ async def async_quick_connect_login(
     return await _async_login_result(api, reply)
 
 
-def _scaled(total: int, kept: int, sample: int) -> float:
-    """Estimate how many of `total` tracks pass, from the share of a sample kept."""
-    return total * kept / sample if sample else 0.0
-
-
 class JellyfinMusicServer:
     """A Jellyfin server as one user sees it, through the `music_server` interface."""
 
@@ -580,7 +575,7 @@ class JellyfinMusicServer:
             branches.append(
                 TrackBranch(
                     tuple(eligible[: query.limit]),
-                    _scaled(total, len(eligible), len(sample)),
+                    scaled_pool(total, len(eligible), len(sample)),
                 )
             )
         return branches

@@ -36,7 +36,7 @@ from .const import PLEX_TIMEOUT
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
 from .engine.models import Criteria, Refinements, Track, TrackQuery
 from .engine.playlist_edit import plan_edit
-from .engine.sampling import TrackBranch
+from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
     MusicLibrary,
     MusicServerAuthError,
@@ -350,7 +350,8 @@ class PlexMusicServer:
                     ]
                     branches.append(
                         TrackBranch(
-                            tuple(passing), _scaled(known_total, passing, known)
+                            tuple(passing),
+                            scaled_pool(known_total, len(passing), len(known)),
                         )
                     )
                     eligible = [
@@ -359,7 +360,9 @@ class PlexMusicServer:
                         if not _has_known_values(track, query.refinements)
                     ]
                 branches.append(
-                    TrackBranch(tuple(eligible), _scaled(total, eligible, sample))
+                    TrackBranch(
+                        tuple(eligible), scaled_pool(total, len(eligible), len(sample))
+                    )
                 )
             return branches
 
@@ -853,11 +856,6 @@ def _track_from_element(element: Element) -> Track:
         library_key=attrib.get("librarySectionID", ""),
         duration=int(attrib.get("duration", 0) or 0) / 1000,
     )
-
-
-def _scaled(total: int, kept: Sequence[Track], sample: Sequence[Track]) -> float:
-    """Estimate how many of `total` tracks pass, from the share of a sample kept."""
-    return total * len(kept) / len(sample) if sample else 0.0
 
 
 def _has_known_values(track: Track, refinements: Refinements) -> bool:

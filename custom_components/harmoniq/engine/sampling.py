@@ -33,6 +33,11 @@ class TrackBranch:
     cannot count it)."""
 
 
+def scaled_pool(total: int, kept: int, sample: int) -> float:
+    """Estimate how many of `total` tracks pass, from the share of a sample kept."""
+    return total * kept / sample if sample else 0.0
+
+
 def pool_size(branches: Sequence[TrackBranch]) -> float:
     """Return the estimated size of the whole eligible pool."""
     return sum(branch.pool_size for branch in branches)
