@@ -34,6 +34,7 @@ from tests.fakes.jellyfin_server import FakeJellyfinServer, seeded_server
 from tests.fakes.lastfm_server import FakeLastFmServer
 from tests.fakes.plex_library import FakeLibrary, generate_library
 from tests.fakes.plex_server import FakePlexServer
+from tests.servers import Server
 
 PLEX_TOKEN = "plex-token-0123456789"
 LASTFM_API_KEY = "a" * 32
@@ -230,3 +231,24 @@ async def init_integration(
     """Set up the Harmoniq entry against the fakes and let its first runs finish."""
     await setup_entry(hass, config_entry)
     return config_entry
+
+
+@pytest.fixture(params=["plex", "jellyfin"])
+def server_entry(
+    request: pytest.FixtureRequest,
+) -> Generator[tuple[Server, MockConfigEntry]]:
+    """A Harmoniq entry with the default Daily Flow, for each kind of server.
+
+    Afterwards the fake Jellyfin must have had no internal error, and no artist
+    item created by a lookup of an unknown name (`artists=`).
+    """
+    if request.param == "plex":
+        yield (
+            Server("plex", request.getfixturevalue("plex_server")),
+            request.getfixturevalue("config_entry"),
+        )
+        return
+    jellyfin: FakeJellyfinServer = request.getfixturevalue("jellyfin_server")
+    yield Server("jellyfin", jellyfin), request.getfixturevalue("jellyfin_entry")
+    assert jellyfin.internal_errors == []
+    assert jellyfin.created_artists == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Generator
 import socket
 from typing import Any
 from unittest.mock import patch
@@ -10,7 +11,12 @@ from unittest.mock import patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentryData,
+)
 from homeassistant.const import (
     CONF_API_KEY,
     CONF_NAME,
@@ -22,12 +28,20 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.harmoniq.config_flow import (
+    MAX_CHOICES_SHOWN,
+    default_daily_flow,
+)
 from custom_components.harmoniq.const import (
+    CONF_COVER_ART,
     CONF_LIBRARIES,
+    CONF_NO_REPEATS,
+    CONF_SEASONS,
     DOMAIN,
     REAUTH_LASTFM,
     SUBENTRY_TYPE_PLAYLIST,
 )
+from custom_components.harmoniq.engine.seasons import DEFAULT_SEASONS
 from tests.conftest import (
     LASTFM_API_KEY,
     MACHINE_IDENTIFIER,
@@ -114,6 +128,14 @@ async def test_full_flow(hass: HomeAssistant, plex_server: FakePlexServer) -> No
         ("Last.fm Top Tracks", "lastfm_top_tracks"),
         ("Last.fm Discovery", "lastfm_recommendations"),
     ]
+    # The starter playlists share no tracks and get a cover; the seasons start
+    # with the default ones.
+    for subentry in result["result"].subentries.values():
+        assert (subentry.data[CONF_NO_REPEATS], subentry.data[CONF_COVER_ART]) == (
+            True,
+            True,
+        )
+    assert result["result"].options == {CONF_SEASONS: DEFAULT_SEASONS}
 
 
 async def test_flow_without_lastfm(
@@ -411,6 +433,8 @@ async def test_reauth(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    # Harmoniq's own message, not Home Assistant's generic one (2025.11+).
+    assert result.get("translation_domain") is None
     assert config_entry.data[CONF_TOKEN] == "new-token"
     await hass.async_block_till_done()
 
@@ -459,6 +483,7 @@ async def test_reconfigure(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    assert result.get("translation_domain") is None
     assert config_entry.data == {
         "server_type": "plex",
         CONF_URL: plex_server.url,
@@ -514,6 +539,7 @@ async def test_reconfigure_loaded_entry_reloads_without_warning(
         {CONF_API_KEY: config_entry.data[CONF_API_KEY], CONF_USERNAME: "RJ"},
     )
     assert result["reason"] == "reconfigure_successful"
+    assert result.get("translation_domain") is None
     await hass.async_block_till_done(wait_background_tasks=True)
     assert config_entry.state is ConfigEntryState.LOADED
     assert config_entry.runtime_data.server is not old_server
@@ -537,6 +563,11 @@ async def test_reauth_lastfm_needs_a_key(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_API_KEY: "api_key_required"}
     assert lastfm_server.requests == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "b" * 32}
+    )
+    assert result["errors"] == {CONF_API_KEY: "invalid_api_key"}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: LASTFM_API_KEY, CONF_USERNAME: "rj"}
@@ -881,3 +912,538 @@ async def test_jellyfin_refused_sign_in_when_logout_fails(
     result = await _sign_in(hass, result, jellyfin_server, "bob")
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "wrong_user")
     assert [r.status for r in jellyfin_server.requests if "Logout" in r.path] == [500]
+
+
+# Playlist settings every kind has: length, repeats, cover, exclusions.
+
+DAILY_FLOW_FORM = {
+    CONF_NAME: "Quiet Hours",
+    "size": 30.0,
+    "refresh_interval": 60.0,
+    CONF_LIBRARIES: [str(MUSIC_SECTION)],
+    "time_windows": "00:00-12:00:moods=Chill",
+    "min_stars": 0.0,
+    "exclude_played_days": 0.0,
+}
+
+
+def _fields(schema: Any) -> dict[str, Any]:
+    """Return a form schema's fields by name (markers keep defaults and suggestions)."""
+    return {str(key): key for key in schema.schema}
+
+
+def _suggested(schema: Any) -> dict[str, Any]:
+    """Return the suggested values of a form schema's fields."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def _open_kind(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str
+) -> dict[str, Any]:
+    flow_id = await _start_playlist_flow(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"next_step_id": kind}
+    )
+    assert result["step_id"] == kind
+    return dict(result)
+
+
+async def test_new_playlist_form_defaults(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A new playlist: length in tracks, no repeats and a cover; windows one per line."""
+    result = await _open_kind(hass, init_integration, "daily_flow")
+    fields = _fields(result["data_schema"])
+    assert fields["length_minutes"].default() == 0
+    assert fields[CONF_NO_REPEATS].default() is True
+    assert fields[CONF_COVER_ART].default() is True
+    assert fields["time_windows"].default() == (
+        "00:00-09:00:name=Morning chill:moods=Chill\n"
+        "09:00-17:00:name=Daytime energy:moods=Energetic\n"
+        "17:00-00:00:name=Evening atmosphere:moods=Atmospheric"
+    )
+    exclusions = result["data_schema"].schema[fields["exclusions"]]
+    assert exclusions.options["collapsed"] is True
+    # The short tag lists go under the windows field, not above the form.
+    placeholders = result["description_placeholders"]
+    for kind in ("moods", "genres", "styles"):
+        assert 0 < len(placeholders[kind].split(", ")) <= MAX_CHOICES_SHOWN
+
+
+async def test_shape_fields_stored_flat(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Length, repeats, cover and the exclusions' section are saved flat.
+
+    Names are saved once each, spelled as the library spells them; a name the
+    library does not have is kept as typed.
+    """
+    result = await _open_kind(hass, init_integration, "daily_flow")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        DAILY_FLOW_FORM
+        | {
+            "length_minutes": 90.0,
+            CONF_NO_REPEATS: False,
+            CONF_COVER_ART: False,
+            "exclusions": {
+                "exclude_artists": [" Some Band ", "some band", ""],
+                "exclude_genres": ["rock", "Polka Noir"],
+                "exclude_moods": ["CHILL"],
+                "exclude_styles": ["baroque"],
+            },
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert "exclusions" not in data
+    assert {key: data[key] for key in data if key not in DAILY_FLOW_FORM} == {
+        "kind": "daily_flow",
+        "order": "spread",
+        "favour": "none",
+        "length_minutes": 90,
+        CONF_NO_REPEATS: False,
+        CONF_COVER_ART: False,
+        "exclude_artists": ["Some Band"],
+        "exclude_genres": ["Rock", "Polka Noir"],
+        "exclude_moods": ["Chill"],
+        "exclude_styles": ["Baroque"],
+        "exclude_tags": [],  # Plex has no free-form tags
+    }
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(
+    "kind", ["sonic_flow", "lastfm_top_tracks", "lastfm_recommendations"]
+)
+async def test_every_kind_has_the_shape_fields(
+    hass: HomeAssistant, init_integration: MockConfigEntry, kind: str
+) -> None:
+    """Every kind of playlist offers the length, repeats, cover and exclusions."""
+    result = await _open_kind(hass, init_integration, kind)
+    assert {"length_minutes", CONF_NO_REPEATS, CONF_COVER_ART, "exclusions"} <= set(
+        _fields(result["data_schema"])
+    )
+
+
+async def test_exclusion_choices_come_from_the_library(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Genres, moods and styles are offered as the library has them; Plex has no tags."""
+    server = init_integration.runtime_data.server
+    choices = await server.async_get_tag_choices([str(MUSIC_SECTION)])
+    result = await _open_kind(hass, init_integration, "lastfm_top_tracks")
+    schema = result["data_schema"].schema
+    section = schema[_fields(result["data_schema"])["exclusions"]]
+    selectors = {str(key): value for key, value in section.schema.schema.items()}
+    assert list(selectors) == [
+        "exclude_artists",
+        "exclude_genres",
+        "exclude_moods",
+        "exclude_styles",
+    ]
+    for name, options in (
+        ("exclude_artists", ()),
+        ("exclude_genres", choices.genres),
+        ("exclude_moods", choices.moods),
+        ("exclude_styles", choices.styles),
+    ):
+        config = selectors[name].config
+        assert config["options"] == list(options), name
+        assert (config["multiple"], config["custom_value"]) == (True, True)
+    assert all((choices.genres, choices.moods, choices.styles))
+
+
+async def test_jellyfin_exclusions_have_tags_not_styles(
+    hass: HomeAssistant, jellyfin_entry: MockConfigEntry
+) -> None:
+    """On a server with free-form tags (Jellyfin), tags replace the styles it lacks."""
+    await setup_entry(hass, jellyfin_entry)
+    assert jellyfin_entry.runtime_data.server.capabilities.tags
+    result = await _open_kind(hass, jellyfin_entry, "daily_flow")
+    section = result["data_schema"].schema[_fields(result["data_schema"])["exclusions"]]
+    assert [str(key) for key in section.schema.schema] == [
+        "exclude_artists",
+        "exclude_genres",
+        "exclude_moods",
+        "exclude_tags",
+    ]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        DAILY_FLOW_FORM
+        | {
+            CONF_NAME: "Tagged",
+            CONF_LIBRARIES: jellyfin_entry.data[CONF_LIBRARIES],
+            "time_windows": "00:00-12:00",
+            "exclusions": {"exclude_tags": ["Live", "live", "Demo"]},
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (result["data"]["exclude_tags"], result["data"]["exclude_styles"]) == (
+        ["Live", "Demo"],
+        [],
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+OLD_PLAYLIST = ConfigSubentryData(
+    subentry_type=SUBENTRY_TYPE_PLAYLIST,
+    title="Old Flow",
+    data={
+        key: value
+        for key, value in default_daily_flow([str(MUSIC_SECTION)]).items()
+        if key not in (CONF_NO_REPEATS, CONF_COVER_ART)
+    }
+    | {"exclude_genres": ["Rock"], "exclude_artists": ["Some Band"]},
+    unique_id=None,
+)
+
+
+@pytest.mark.parametrize("playlist_subentries", [[OLD_PLAYLIST]])
+async def test_reconfigure_playlist_suggests_its_settings(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A playlist saved before the new settings keeps repeats; exclusions nest back."""
+    [(subentry_id, subentry)] = init_integration.subentries.items()
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_TYPE_PLAYLIST),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    schema = result["data_schema"]
+    suggested = _suggested(schema)
+    assert suggested[CONF_NO_REPEATS] is False  # absent: repeats were allowed
+    assert CONF_COVER_ART not in suggested  # absent: the default (on) shows
+    assert suggested["time_windows"] == subentry.data["time_windows"].replace(";", "\n")
+    section = schema.schema[_fields(schema)["exclusions"]]
+    assert _suggested(section.schema) == {
+        "exclude_genres": ["Rock"],
+        "exclude_artists": ["Some Band"],
+    }
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            key: value
+            for key, value in suggested.items()
+            if key not in ("max_skips", "active_when")
+        }
+        | {
+            CONF_COVER_ART: False,
+            "exclusions": {"exclude_genres": ["Rock", "jazz"], "exclude_artists": []},
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert result.get("translation_domain") is None  # Harmoniq's own message
+    data = init_integration.subentries[subentry_id].data
+    assert (data[CONF_NO_REPEATS], data[CONF_COVER_ART]) == (False, False)
+    assert (data["exclude_genres"], data["exclude_artists"]) == (
+        ["Rock", "Jazz"],
+        [],
+    )
+    assert data["time_windows"] == subentry.data["time_windows"]  # saved as before
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+# Seasons: the entry's options.
+
+
+async def test_options_flow_saves_seasons_and_reloads(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Seasons are saved normalised and the entry reloads to apply them."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _suggested(result["data_schema"]) == {CONF_SEASONS: DEFAULT_SEASONS}
+
+    loaded_with = init_integration.runtime_data
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_SEASONS: "christmas :1 december-26 dec\n\nSummer: 21 jun \u2013 22 Sep."},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_SEASONS: "christmas: 1 Dec - 26 Dec\nSummer: 21 Jun - 22 Sep"
+    }
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data is not loaded_with
+
+    # Opened again, the form shows the saved seasons; saving them unchanged (or
+    # emptied: no seasons) behaves like any other options change.
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert _suggested(result["data_schema"]) == dict(init_integration.options)
+    loaded_with = init_integration.runtime_data
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(init_integration.options)
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.runtime_data is loaded_with  # nothing changed
+
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert init_integration.options == {CONF_SEASONS: ""}
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.runtime_data is not loaded_with
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "line"),
+    [
+        ("Christmas 1 Dec - 26 Dec", "season_bad_format", "1"),
+        ("Christmas: 1 Dex - 26 Dec", "season_bad_month", "1"),
+        ("Christmas: 1 Dec - 26 Dec\n\nLeap: 30 Feb - 1 Mar", "season_bad_day", "3"),
+        ("Xmas: 1 Dec - 26 Dec\nxmas: 1 Jan - 2 Jan", "season_duplicate", "2"),
+    ],
+)
+async def test_options_flow_season_errors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    text: str,
+    error: str,
+    line: str,
+) -> None:
+    """A season that cannot be read is named by its line; the text stays on the form."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SEASONS: text}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SEASONS: error}
+    assert result["description_placeholders"]["line"] == line
+    assert _suggested(result["data_schema"]) == {CONF_SEASONS: text}
+    assert init_integration.options == {}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SEASONS: DEFAULT_SEASONS}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+# Plex servers Home Assistant's own Plex integration runs.
+
+
+type CorePlexEntry = Callable[..., MockConfigEntry]
+
+
+@pytest.fixture
+def core_plex_entry(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> Generator[CorePlexEntry]:
+    """Add entries of Home Assistant's Plex integration, as its config flow writes them.
+
+    They only pretend to be loaded: the Plex integration is never set up (nor
+    unloaded at the end).
+    """
+    added: list[MockConfigEntry] = []
+
+    def add(
+        state: ConfigEntryState = ConfigEntryState.LOADED, **server_config: Any
+    ) -> MockConfigEntry:
+        entry = _core_plex_entry(plex_server, state, **server_config)
+        entry.add_to_hass(hass)
+        added.append(entry)
+        return entry
+
+    yield add
+    for entry in added:
+        entry.mock_state(hass, ConfigEntryState.NOT_LOADED)
+
+
+def _core_plex_entry(
+    server: FakePlexServer, state: ConfigEntryState, **server_config: Any
+) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain="plex",
+        title="Living Room Plex",
+        unique_id=MACHINE_IDENTIFIER,
+        data={
+            "server": "Living Room Plex",
+            "server_id": MACHINE_IDENTIFIER,
+            "server_config": {CONF_URL: server.url, CONF_TOKEN: PLEX_TOKEN}
+            | server_config,
+        },
+        state=state,
+    )
+
+
+async def test_core_plex_server_is_offered_and_used(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    core_plex_entry: CorePlexEntry,
+) -> None:
+    """A server of Home Assistant's Plex integration connects without typing."""
+    plex_entry = core_plex_entry()
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["menu_options"] == ["plex_home_assistant", "plex", "jellyfin"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_home_assistant"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "plex_home_assistant"
+    selector = result["data_schema"].schema["plex_entry"]
+    assert selector.config["options"] == [
+        {"value": plex_entry.entry_id, "label": "Living Room Plex"}
+    ]
+
+    plex_server.inject_fault("status", status=500)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"plex_entry": plex_entry.entry_id}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    plex_server.clear_faults()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"plex_entry": plex_entry.entry_id}
+    )
+    assert result["step_id"] == "libraries"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LIBRARIES: [str(MUSIC_SECTION)]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == MACHINE_IDENTIFIER
+    assert result["data"] == {
+        "server_type": "plex",
+        CONF_URL: plex_server.url,
+        CONF_TOKEN: PLEX_TOKEN,
+        CONF_VERIFY_SSL: True,  # Plex keeps it for https URLs only
+        CONF_LIBRARIES: [str(MUSIC_SECTION)],
+    }
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    # Harmoniq has it now: not offered again.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["menu_options"] == ["plex", "jellyfin"]
+
+
+async def test_core_plex_server_keeps_its_ssl_setting(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    core_plex_entry: CorePlexEntry,
+) -> None:
+    """The Plex integration's certificate setting is reused."""
+    plex_entry = core_plex_entry(verify_ssl=False)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_home_assistant"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"plex_entry": plex_entry.entry_id}
+    )
+    assert result["step_id"] == "libraries"
+    flow = hass.config_entries.flow._progress[result["flow_id"]]
+    assert flow._data[CONF_VERIFY_SSL] is False
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize(
+    ("state", "server_config"),
+    [
+        (ConfigEntryState.SETUP_RETRY, {}),  # not running
+        (ConfigEntryState.LOADED, {CONF_TOKEN: ""}),  # no token to reuse
+    ],
+)
+async def test_core_plex_server_not_offered(
+    hass: HomeAssistant,
+    core_plex_entry: CorePlexEntry,
+    state: ConfigEntryState,
+    server_config: dict[str, Any],
+) -> None:
+    """Only running Plex integration entries with a token are offered."""
+    core_plex_entry(state, **server_config)
+    await _start_user_flow(hass)  # asserts the menu is Plex and Jellyfin only
+
+
+async def test_core_plex_server_gone_falls_back_to_typing(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    core_plex_entry: CorePlexEntry,
+) -> None:
+    """When the offered server goes away meanwhile, the URL and token are asked for."""
+    plex_entry = core_plex_entry()
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_home_assistant"}
+    )
+    plex_entry.mock_state(hass, ConfigEntryState.NOT_LOADED)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"plex_entry": plex_entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "plex"
+    assert result["errors"] == {}
+
+
+# URLs without a scheme.
+
+
+async def test_plex_url_needs_a_scheme(
+    hass: HomeAssistant, plex_server: FakePlexServer
+) -> None:
+    """A Plex URL without http:// or https:// is refused before connecting."""
+    result = await _start_user_flow(hass)
+    bare = plex_server.url.removeprefix("http://")
+    plex_server.clear_requests()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server, **{CONF_URL: bare})
+    )
+    assert result["errors"] == {CONF_URL: "url_missing_scheme"}
+    assert plex_server.requests == []
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(plex_server)
+    )
+    assert result["step_id"] == "libraries"
+
+
+async def test_reconfigure_url_needs_a_scheme(
+    hass: HomeAssistant, plex_server: FakePlexServer, config_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring Plex refuses a URL without a scheme too."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        _server_input(plex_server, **{CONF_URL: "192.168.1.10:32400"}),
+    )
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {CONF_URL: "url_missing_scheme"}
+
+
+async def test_jellyfin_url_needs_a_scheme(
+    hass: HomeAssistant, jellyfin_server: FakeJellyfinServer
+) -> None:
+    """A Jellyfin URL without a scheme is refused; the form keeps what was typed."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "jellyfin"}
+    )
+    bare = jellyfin_server.url.removeprefix("http://")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: bare, CONF_VERIFY_SSL: True, "sign_in": "password"},
+    )
+    assert result["step_id"] == "jellyfin"
+    assert result["errors"] == {CONF_URL: "url_missing_scheme"}
+    assert _suggested(result["data_schema"])[CONF_URL] == bare
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: jellyfin_server.url, CONF_VERIFY_SSL: True, "sign_in": "password"},
+    )
+    assert result["step_id"] == "jellyfin_password"

@@ -383,7 +383,7 @@ async def test_unload_stops_action_runs_and_keeps_one_store(
 
     [(subentry_id, _)] = entry.subentries.items()
     saved = hass_storage[f"harmoniq.{entry.entry_id}"]
-    assert (saved["version"], saved["minor_version"]) == (1, 3)
+    assert (saved["version"], saved["minor_version"]) == (1, 4)
     assert saved["data"]["playlists"][subentry_id]["playlist_id"] == str(
         next(iter(plex_server.playlists))
     )

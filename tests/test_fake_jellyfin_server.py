@@ -1155,6 +1155,42 @@ async def test_id_and_artist_filters(start: Start, http: aiohttp.ClientSession) 
     assert "Various Artists" in names(album_artists)
 
 
+async def test_what_exclusions_use(start: Start, http: aiohttp.ClientSession) -> None:
+    """What the adapter's exclusions ask the server for.
+
+    `excludeArtistIds` (any track or album artist, comma list, ANDed with the
+    other filters), `ids` with `fields=Genres,Tags`, artist lookup by clean name.
+    """
+    server = await start()
+    lib = server.libraries[0]
+    api = await user_api(http, server)
+
+    async def found(**params: Any) -> set[str]:
+        return set(names(await api.items(**audio(**params))))
+
+    guest = lib.track("Slow Tide").artists[1]
+    various = album_of(lib.track("Paper Planes (Live)")).album_artists[0]
+    rock_band = lib.track("Rock").artists[0]
+    assert guest.name == "Guest Person"
+    assert await found(excludeArtistIds=f"{guest.id},{various.id},{rock_band.id}") == {
+        "Harbour Lights", "Röck Song", "Hip Tune",
+    }  # fmt: skip
+    assert await found(excludeArtistIds=various.id, genres="Indie Rock") == {
+        "Harbour Lights"
+    }
+    wanted = [lib.track(t) for t in ("Rock", "Paper Planes (Live)", "Hip Tune")]
+    page = await api.items(
+        ids=",".join(t.id for t in wanted), fields="Genres,Tags", enableImages=False
+    )
+    assert {i["Name"]: (i["Genres"], i["Tags"]) for i in page["Items"]} == {
+        "Rock": (["Rock"], []),
+        "Paper Planes (Live)": (["Indie Rock"], ["live"]),
+        "Hip Tune": (["Hip-Hop"], ["MOOD:Energetic", "MOOD:Chill"]),
+    }
+    unicode = await api.get("/Artists", params={"searchTerm": "unicode artist"})
+    assert names(unicode.json()) == ["Ünïcode Artist"]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_search(start: Start, http: aiohttp.ClientSession, version: str) -> None:
     """searchTerm: contains on the clean name; the order and candidates per version."""
@@ -1750,7 +1786,16 @@ async def test_playlist_image(start: Start, http: aiohttp.ClientSession) -> None
     assert reply.status == 204
     assert playlist.image == image
     item = (await alice_api.get(f"/Items/{playlist.id}")).json()
-    assert "Primary" in item["ImageTags"]
+    first_tag = item["ImageTags"]["Primary"]
+    assert first_tag == playlist.image_tag
+    # The same bytes again: a new image file, so a new tag.
+    reply = await root.post(path, data=base64.b64encode(image), headers=headers)
+    assert reply.status == 204
+    item = (await alice_api.get(f"/Items/{playlist.id}")).json()
+    assert item["ImageTags"]["Primary"] not in (None, first_tag)
+    playlist.set_image(None)  # test hook: the image removed
+    item = (await alice_api.get(f"/Items/{playlist.id}")).json()
+    assert item["ImageTags"] == {}
     owner = {**root_headers(alice_api), "Content-Type": "image/jpeg"}
     assert is_empty_error(
         await alice_api.post(path, data=base64.b64encode(image), headers=owner), 403

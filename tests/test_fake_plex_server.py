@@ -9,6 +9,7 @@ import math
 import random
 import time
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree.ElementTree import ParseError
 
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
@@ -268,6 +269,68 @@ async def test_fetch_items_and_tags(
         await run(plex.fetchItem, 999_999)
 
 
+async def test_negated_filters_at_every_level(
+    fake: FakePlexServer, session: requests.Session, library: FakeLibrary
+) -> None:
+    """`!=` on tag ids at track, album and artist level; repeated keys AND; `!==`."""
+    plex = await connect(fake, session)
+    ids = library.tag_ids
+    compilation = next(t for t in library.tracks if t.album.is_compilation)
+    artist = compilation.original_title
+    assert artist is not None
+    params = [
+        ("type", "10"),
+        ("track.mood!", str(ids["mood"]["Chill"])),
+        ("album.genre!", str(ids["genre"]["Rock"])),
+        ("artist.genre!", str(ids["genre"]["Rock"])),
+        ("album.style!", str(ids["style"]["House"])),
+        ("album.style!", str(ids["style"]["Bebop"])),
+        ("artist.mood!", str(ids["mood"]["Aggressive"])),
+        ("artist.title!=", artist.upper()),
+    ]
+    found = await run(
+        plex.query, f"/library/sections/{SECTION}/all?{urlencode(params)}"
+    )
+    expected = {
+        t.rating_key
+        for t in library.tracks
+        if "Chill" not in t.moods
+        and "Rock" not in (*t.album.genres, *t.artist.genres)
+        and not {"House", "Bebop"} & set(t.album.styles)
+        and "Aggressive" not in t.artist.moods
+        and t.artist.title != artist
+    }
+    assert {int(e.attrib["ratingKey"]) for e in found} == expected
+    assert 0 < len(expected) < len(library.tracks)
+    assert compilation.rating_key in expected  # a track artist is not `artist.title`
+    record = fake.requests[-1]
+    assert [k for k, _v in record.query].count("album.style!") == 2
+
+
+async def test_details_carry_tag_children(
+    fake: FakePlexServer, session: requests.Session, library: FakeLibrary
+) -> None:
+    """One details request for tracks, albums and artists: their tags as children."""
+    plex = await connect(fake, session)
+    track = next(t for t in library.tracks if t.moods)
+    keys = [track.rating_key, track.album.rating_key, track.artist.rating_key]
+    found = await run(plex.query, f"/library/metadata/{','.join(map(str, keys))}")
+    by_key = {int(e.attrib["ratingKey"]): e for e in found}
+
+    def tags(key: int, element: str) -> list[str]:
+        return [c.attrib["tag"] for c in by_key[key] if c.tag == element]
+
+    assert by_key[track.rating_key].attrib["parentRatingKey"] == str(keys[1])
+    assert by_key[track.rating_key].attrib["grandparentRatingKey"] == str(keys[2])
+    assert tags(keys[0], "Mood") == list(track.moods)
+    assert tags(keys[1], "Genre") == list(track.album.genres)
+    assert tags(keys[1], "Style") == list(track.album.styles)
+    assert tags(keys[2], "Genre") == list(track.artist.genres)
+    assert tags(keys[2], "Style") == list(track.artist.styles)
+    with pytest.raises(NotFound):
+        await run(plex.query, "/library/metadata/999998,999999")
+
+
 async def test_playlists(socket_enabled: None, session: requests.Session) -> None:
     """Playlists are created, edited and deleted in the server's state."""
     library = generate_library(60, seed=3)
@@ -311,6 +374,57 @@ async def test_playlists(socket_enabled: None, session: requests.Session) -> Non
             await run(
                 lambda: plex.query(  # type: ignore[no-untyped-call]
                     f"/playlists/{smart.rating_key}/items", method=session.delete
+                )
+            )
+    finally:
+        await fake.stop()
+
+
+async def test_playlist_poster(socket_enabled: None, session: requests.Session) -> None:
+    """An uploaded poster (raw bytes) becomes the playlist's `thumb`, new each time."""
+    library = generate_library(20, seed=3)
+    fake = FakePlexServer(token=TOKEN, music_sections=[(SECTION, "Music", library)])
+    await fake.start()
+    try:
+        plex = await connect(fake, session)
+        state = fake.create_playlist("Mix", [library.tracks[0].rating_key])
+        key = state.rating_key
+
+        async def attrib(path: str) -> dict[str, str]:
+            container = await run(plex.query, path)
+            if path.endswith("/items"):
+                return dict(container.attrib)
+            [playlist] = list(container)
+            return dict(playlist.attrib)
+
+        assert "thumb" not in await attrib(f"/playlists/{key}")  # composite only
+        assert (await attrib(f"/playlists/{key}"))["composite"].startswith(
+            f"/playlists/{key}/composite/"
+        )
+        image = b"\xff\xd8\xff\xe0poster"
+        for _ in range(2):
+            await run(
+                lambda: plex.query(  # type: ignore[no-untyped-call]
+                    f"/library/metadata/{key}/posters", method=session.post, data=image
+                )
+            )
+        assert state.posters == [image, image]
+        thumb = state.thumb
+        assert thumb is not None
+        assert thumb.startswith(f"/library/metadata/{key}/thumb/")
+        assert (await attrib(f"/playlists/{key}"))["thumb"] == thumb
+        assert (await attrib(f"/playlists/{key}/items"))["thumb"] == thumb
+        fake.set_poster(state, b"the user's own")  # a later upload: a new name
+        assert state.thumb not in (None, thumb)
+        assert (await attrib(f"/playlists/{key}"))["thumb"] == state.thumb
+        fake.playlist_items_thumb = False
+        assert "thumb" not in await attrib(f"/playlists/{key}/items")
+        fake.remove_poster(state)
+        assert "thumb" not in await attrib(f"/playlists/{key}")
+        with pytest.raises(NotFound):
+            await run(
+                lambda: plex.query(  # type: ignore[no-untyped-call]
+                    "/library/metadata/999999/posters", method=session.post, data=image
                 )
             )
     finally:

@@ -29,6 +29,18 @@ from tests.fakes.plex_server import FakePlexServer
 
 pytestmark = pytest.mark.usefixtures("lastfm_server")
 
+# What a new playlist saved without touching the shape fields has.
+NEW_PLAYLIST_SHAPE = {
+    "length_minutes": 0,
+    "no_repeats": True,
+    "cover_art": True,
+    "exclude_artists": [],
+    "exclude_genres": [],
+    "exclude_moods": [],
+    "exclude_styles": [],
+    "exclude_tags": [],
+}
+
 NIGHT_MIX = {
     CONF_NAME: "Night Mix",
     CONF_SIZE: 25.0,
@@ -86,6 +98,7 @@ async def test_add_daily_flow(
         "favour": "none",
         CONF_MIN_STARS: 3.5,
         CONF_EXCLUDE_PLAYED_DAYS: 7,
+        **NEW_PLAYLIST_SHAPE,
     }
     await hass.async_block_till_done(wait_background_tasks=True)
     titles = [c.title for c in init_integration.runtime_data.coordinators.values()]
@@ -185,7 +198,10 @@ async def test_reconfigure_daily_flow(
         if key.description
     }
     assert suggested[CONF_NAME] == "Daily Flow"
-    assert suggested[CONF_TIME_WINDOWS] == subentry.data[CONF_TIME_WINDOWS]
+    # Shown one window per line; saved as before.
+    assert suggested[CONF_TIME_WINDOWS] == subentry.data[CONF_TIME_WINDOWS].replace(
+        ";", "\n"
+    )
 
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
@@ -298,6 +314,7 @@ async def test_add_lastfm_playlists(
         CONF_SIZE: 30,
         CONF_REFRESH_INTERVAL: 60,
         CONF_LIBRARIES: [str(MUSIC_SECTION)],
+        **NEW_PLAYLIST_SHAPE,
     }
     await hass.async_block_till_done(wait_background_tasks=True)  # reload with it
 

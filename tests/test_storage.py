@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
+from custom_components.harmoniq.storage import HarmoniqStore
 from tests.conftest import setup_entry
 from tests.fakes.plex_server import FakePlexServer
 
@@ -55,7 +56,7 @@ async def test_file_of_a_newer_version_starts_afresh(
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     saved = hass_storage[key]
-    assert (saved["version"], saved["minor_version"]) == (1, 3)
+    assert (saved["version"], saved["minor_version"]) == (1, 4)
     assert saved["data"]["adventures"] == {}
     assert saved["data"]["playlists"][subentry_id]["playlist_id"] == str(
         playlist.rating_key
@@ -98,3 +99,64 @@ async def test_file_of_a_newer_minor_version_keeps_what_it_shares(
     assert coordinator.data.status == "ok"
     assert list(plex_server.playlists.values()) == [owned]  # no second playlist
     assert len(owned.items) == 40
+
+
+async def test_file_of_version_1_3_loads_without_covers(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A 1.3 file keeps everything it has; its playlists have no cover yet (1.4)."""
+    key = "harmoniq.entry"
+    run = {
+        "status": "ok",
+        "finished_at": "2026-11-24T16:00:00+00:00",
+        "tracks": [],
+        "reason": None,
+        "window": "Morning chill",
+        "relaxed": [],
+        "missing": [],
+        "settings": "abc",
+        "new_tracks": 3,
+    }
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 3,
+        "key": key,
+        "data": {
+            "playlists": {
+                "sub": {
+                    "playlist_id": "123",
+                    "last_run": run,
+                    "failures": 0,
+                    "recent": [["1", "2"]],
+                }
+            },
+            "adventures": {},
+            "matches": {},
+        },
+    }
+    store = await HarmoniqStore.async_load(hass, "entry")
+    state = store.state("sub")
+    assert (state.playlist_id, state.recent) == ("123", [["1", "2"]])
+    assert state.last_run is not None
+    assert state.last_run.window == "Morning chill"
+    assert (state.cover_key, state.artwork, state.user_artwork) == (None, None, None)
+
+    state.cover_key, state.artwork, state.user_artwork = "k" * 16, "tag", None
+    await store.async_save()
+    saved = hass_storage[key]
+    assert (saved["version"], saved["minor_version"]) == (1, 4)
+    assert saved["data"]["playlists"]["sub"] | {"last_run": None} == {
+        "playlist_id": "123",
+        "last_run": None,
+        "failures": 0,
+        "recent": [["1", "2"]],
+        "cover_key": "k" * 16,
+        "artwork": "tag",
+        "user_artwork": None,
+    }
+    again = (await HarmoniqStore.async_load(hass, "entry")).state("sub")
+    assert (again.cover_key, again.artwork, again.user_artwork) == (
+        "k" * 16,
+        "tag",
+        None,
+    )

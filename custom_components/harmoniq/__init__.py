@@ -143,7 +143,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> 
 
 
 def _listen_for_changes(entry: HarmoniqConfigEntry) -> CALLBACK_TYPE:
-    """Reload the entry when its settings or any playlist's settings change.
+    """Reload the entry when its settings, options or any playlist's settings change.
 
     Home Assistant changes subentries in place, so the settings the entry was set up
     with are copied here to compare against.
@@ -157,11 +157,17 @@ def _listen_for_changes(entry: HarmoniqConfigEntry) -> CALLBACK_TYPE:
     return entry.add_update_listener(reload_on_change)
 
 
-def _settings(entry: HarmoniqConfigEntry) -> tuple[dict[str, Any], dict[str, Any]]:
-    return dict(entry.data), {
-        subentry_id: (subentry.title, dict(subentry.data))
-        for subentry_id, subentry in _playlist_subentries(entry).items()
-    }
+def _settings(
+    entry: HarmoniqConfigEntry,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    return (
+        dict(entry.data),
+        dict(entry.options),
+        {
+            subentry_id: (subentry.title, dict(subentry.data))
+            for subentry_id, subentry in _playlist_subentries(entry).items()
+        },
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarmoniqConfigEntry) -> bool:

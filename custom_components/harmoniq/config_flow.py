@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import Any
 from uuid import uuid4
 
@@ -20,6 +21,7 @@ from homeassistant.config_entries import (
     ConfigSubentry,
     ConfigSubentryData,
     ConfigSubentryFlow,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import (
@@ -32,7 +34,7 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -52,17 +54,26 @@ from homeassistant.helpers.template import Template
 from .const import (
     CONF_ACTIVE_WHEN,
     CONF_COUNTRY,
+    CONF_COVER_ART,
     CONF_DEVICE_ID,
+    CONF_EXCLUDE_ARTISTS,
+    CONF_EXCLUDE_GENRES,
+    CONF_EXCLUDE_MOODS,
     CONF_EXCLUDE_PLAYED_DAYS,
+    CONF_EXCLUDE_STYLES,
+    CONF_EXCLUDE_TAGS,
     CONF_FAVOUR,
     CONF_INCLUDE_KNOWN_ARTISTS,
     CONF_KIND,
+    CONF_LENGTH_MINUTES,
     CONF_LIBRARIES,
     CONF_MAX_SKIPS,
     CONF_MIN_STARS,
+    CONF_NO_REPEATS,
     CONF_ORDER,
     CONF_PERIOD,
     CONF_REFRESH_INTERVAL,
+    CONF_SEASONS,
     CONF_SEED,
     CONF_SEED_ARTISTS,
     CONF_SEED_MODE,
@@ -90,6 +101,12 @@ from .const import (
 )
 from .data import HarmoniqConfigEntry
 from .engine.models import Criteria
+from .engine.seasons import (
+    DEFAULT_SEASONS,
+    SeasonError,
+    format_seasons,
+    parse_seasons,
+)
 from .engine.windows import (
     DEFAULT_TIME_WINDOWS,
     TimeWindow,
@@ -176,6 +193,28 @@ STEP_LASTFM_SCHEMA = vol.Schema(
     }
 )
 
+# Home Assistant's own Plex integration, whose servers Harmoniq offers to reuse. Its
+# entries keep the server's name and {url, token, verify_ssl} (verify_ssl only for
+# https URLs), as homeassistant/components/plex/config_flow.py writes them.
+CORE_PLEX_DOMAIN = "plex"
+CORE_PLEX_SERVER_NAME = "server"
+CORE_PLEX_SERVER_CONFIG = "server_config"
+CONF_PLEX_ENTRY = "plex_entry"
+STEP_PLEX_HOME_ASSISTANT = "plex_home_assistant"
+STEP_OPTIONS_SCHEMA = vol.Schema(
+    {vol.Optional(CONF_SEASONS): TextSelector(TextSelectorConfig(multiline=True))}
+)
+
+
+def _clean_url(url: str) -> str:
+    """Return a typed URL without surrounding blanks and trailing slashes."""
+    return url.strip().rstrip("/")
+
+
+def _has_scheme(url: str) -> bool:
+    """Return whether the URL starts with http:// or https://."""
+    return url.casefold().startswith(("http://", "https://"))
+
 
 def _error_key(err: MusicServerError) -> str:
     """Return the form error key of a server failure."""
@@ -204,6 +243,12 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 2
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Seasons are the entry's options."""
+        return HarmoniqOptionsFlow()
+
     @classmethod
     @callback
     def async_get_supported_subentry_types(
@@ -224,6 +269,8 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         self, url: str, token: str, verify_ssl: bool
     ) -> ServerInfo:
         """Connect to a Plex server and read its identity and music libraries."""
+        if not _has_scheme(url):
+            raise FormError("url_missing_scheme", CONF_URL)
         return await self._async_probe(
             {
                 CONF_SERVER_TYPE: SERVER_PLEX,
@@ -255,10 +302,86 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask which kind of music server to connect."""
-        return self.async_show_menu(
-            step_id="user", menu_options=[SERVER_PLEX, SERVER_JELLYFIN]
+        """Ask which kind of music server to connect.
+
+        Plex servers that Home Assistant's Plex integration runs are offered first.
+        """
+        menu = [SERVER_PLEX, SERVER_JELLYFIN]
+        if self._core_plex_entries():
+            menu.insert(0, STEP_PLEX_HOME_ASSISTANT)
+        return self.async_show_menu(step_id="user", menu_options=menu)
+
+    def _core_plex_entries(self) -> dict[str, ConfigEntry]:
+        """Return the loaded Plex integration entries of servers Harmoniq lacks."""
+        configured = self._async_current_ids(include_ignore=False)
+        return {
+            entry.entry_id: entry
+            for entry in self.hass.config_entries.async_loaded_entries(CORE_PLEX_DOMAIN)
+            if entry.unique_id not in configured
+            and (config := entry.data.get(CORE_PLEX_SERVER_CONFIG))
+            and config.get(CONF_URL)
+            and config.get(CONF_TOKEN)
+        }
+
+    async def async_step_plex_home_assistant(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reuse the URL and token of a server Home Assistant's Plex integration runs."""
+        entries = self._core_plex_entries()
+        if not entries:  # removed or unloaded since the menu showed it
+            return await self.async_step_plex()
+        errors: dict[str, str] = {}
+        if user_input is not None and (
+            entry := entries.get(user_input[CONF_PLEX_ENTRY])
+        ):
+            config = entry.data[CORE_PLEX_SERVER_CONFIG]
+            server = {
+                CONF_URL: _clean_url(config[CONF_URL]),
+                CONF_TOKEN: config[CONF_TOKEN],
+                CONF_VERIFY_SSL: config.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL),
+            }
+            try:
+                info = await self._async_probe_server(
+                    server[CONF_URL], server[CONF_TOKEN], server[CONF_VERIFY_SSL]
+                )
+            except FormError as err:
+                errors["base"] = err.key
+            else:
+                return await self._async_plex_found(info, server)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PLEX_ENTRY, default=next(iter(entries))): (
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(
+                                    value=entry_id,
+                                    label=str(
+                                        entry.data.get(CORE_PLEX_SERVER_NAME)
+                                        or entry.title
+                                    ),
+                                )
+                                for entry_id, entry in entries.items()
+                            ]
+                        )
+                    )
+                )
+            }
         )
+        return self.async_show_form(
+            step_id=STEP_PLEX_HOME_ASSISTANT,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def _async_plex_found(
+        self, info: ServerInfo, server: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Keep a new Plex server's connection and go on to its libraries."""
+        await self.async_set_unique_id(info.unique_id)
+        self._abort_if_unique_id_configured()
+        self._data = {**server, CONF_SERVER_TYPE: SERVER_PLEX}
+        return await self.async_step_libraries()
 
     async def async_step_plex(
         self, user_input: dict[str, Any] | None = None
@@ -266,22 +389,15 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the Plex server's URL and token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = user_input[CONF_URL].strip().rstrip("/")
+            url = _clean_url(user_input[CONF_URL])
             try:
                 info = await self._async_probe_server(
                     url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
                 )
             except FormError as err:
-                errors["base"] = err.key
+                errors[err.field] = err.key
             else:
-                await self.async_set_unique_id(info.unique_id)
-                self._abort_if_unique_id_configured()
-                self._data = {
-                    **user_input,
-                    CONF_URL: url,
-                    CONF_SERVER_TYPE: SERVER_PLEX,
-                }
-                return await self.async_step_libraries()
+                return await self._async_plex_found(info, {**user_input, CONF_URL: url})
         return self.async_show_form(
             step_id="plex",
             data_schema=self.add_suggested_values_to_schema(
@@ -294,21 +410,27 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the Jellyfin server's URL and how to sign in."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._data = {
-                CONF_SERVER_TYPE: SERVER_JELLYFIN,
-                CONF_URL: user_input[CONF_URL].strip().rstrip("/"),
-                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
-                CONF_DEVICE_ID: self._data.get(CONF_DEVICE_ID) or uuid4().hex,
-            }
-            if user_input[CONF_SIGN_IN] == SIGN_IN_QUICK_CONNECT:
-                return await self.async_step_jellyfin_quick_connect()
-            return await self.async_step_jellyfin_password()
+            url = _clean_url(user_input[CONF_URL])
+            if not _has_scheme(url):
+                errors[CONF_URL] = "url_missing_scheme"
+            else:
+                self._data = {
+                    CONF_SERVER_TYPE: SERVER_JELLYFIN,
+                    CONF_URL: url,
+                    CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+                    CONF_DEVICE_ID: self._data.get(CONF_DEVICE_ID) or uuid4().hex,
+                }
+                if user_input[CONF_SIGN_IN] == SIGN_IN_QUICK_CONNECT:
+                    return await self.async_step_jellyfin_quick_connect()
+                return await self.async_step_jellyfin_password()
         return self.async_show_form(
             step_id="jellyfin",
             data_schema=self.add_suggested_values_to_schema(
-                STEP_JELLYFIN_SCHEMA, self._data
+                STEP_JELLYFIN_SCHEMA, user_input or self._data
             ),
+            errors=errors,
         )
 
     async def async_step_jellyfin_password(
@@ -506,6 +628,7 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=self._server_name,
                     data=data,
+                    options={CONF_SEASONS: DEFAULT_SEASONS},
                     subentries=starter_playlists(data),
                 )
         suggested = user_input or {
@@ -597,19 +720,22 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
 
         A loaded entry's update listener reloads it, as Home Assistant asks; an
         entry that is not loaded (setup failed on the old token) has no listener.
+        The reason is passed explicitly so that Harmoniq's own message shows (left
+        out, Home Assistant 2025.11+ shows its generic one).
         """
+        reason = (
+            "reauth_successful"
+            if self.source == SOURCE_REAUTH
+            else "reconfigure_successful"
+        )
         if not entry.update_listeners:
             return self.async_update_reload_and_abort(
-                entry, data=data, title=title or entry.title
+                entry, data=data, title=title or entry.title, reason=reason
             )
         self.hass.config_entries.async_update_entry(
             entry, data=data, title=title or entry.title
         )
-        return self.async_abort(
-            reason="reauth_successful"
-            if self.source == SOURCE_REAUTH
-            else "reconfigure_successful"
-        )
+        return self.async_abort(reason=reason)
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -652,13 +778,13 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_jellyfin()
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = user_input[CONF_URL].strip().rstrip("/")
+            url = _clean_url(user_input[CONF_URL])
             try:
                 info = await self._async_probe_server(
                     url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
                 )
             except FormError as err:
-                errors["base"] = err.key
+                errors[err.field] = err.key
             else:
                 await self.async_set_unique_id(info.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_server")
@@ -689,6 +815,8 @@ def starter_playlists(entry_data: Mapping[str, Any]) -> list[ConfigSubentryData]
         CONF_SIZE: DEFAULT_SIZE,
         CONF_REFRESH_INTERVAL: DEFAULT_REFRESH_INTERVAL,
         CONF_LIBRARIES: list(libraries),
+        CONF_NO_REPEATS: True,
+        CONF_COVER_ART: True,
     }
     if CONF_API_KEY in entry_data:
         playlists.append(
@@ -731,6 +859,8 @@ def default_daily_flow(library_keys: list[str]) -> dict[str, Any]:
         CONF_ORDER: "spread",
         CONF_MIN_STARS: 0,
         CONF_EXCLUDE_PLAYED_DAYS: 0,
+        CONF_NO_REPEATS: True,
+        CONF_COVER_ART: True,
     }
 
 
@@ -742,9 +872,20 @@ ALL_CAPABILITIES = ServerCapabilities(
     skip_counts=True,
     sonic_analysis=True,
     bulk_playlist_replace=True,
+    tags=True,
 )
-# Names shown per tag kind in the Daily Flow form's description.
-MAX_CHOICES_SHOWN = 40
+# Names shown per tag kind under the Daily Flow's time windows (the exclusion
+# lists offer them all).
+MAX_CHOICES_SHOWN = 15
+# The collapsed form section of what a playlist leaves out; stored flat.
+SECTION_EXCLUSIONS = "exclusions"
+EXCLUSION_KEYS = (
+    CONF_EXCLUDE_ARTISTS,
+    CONF_EXCLUDE_GENRES,
+    CONF_EXCLUDE_MOODS,
+    CONF_EXCLUDE_STYLES,
+    CONF_EXCLUDE_TAGS,
+)
 # Placeholders of the time-window errors, empty until an error fills them.
 WINDOW_ERROR_PLACEHOLDERS = ("index", "window", "key", "other_index", "tag", "kind")
 
@@ -845,7 +986,11 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                 return self._async_finish(
                     user_input, {CONF_KIND: kind, **kind_data(user_input)}
                 )
-        schema = {**self._common_fields(KIND_LABELS[kind]), **fields}
+        schema = {
+            **self._common_fields(KIND_LABELS[kind]),
+            **fields,
+            **self._shape_fields(),
+        }
         return self._async_show(kind, schema, user_input, errors, {})
 
     async def async_step_daily_flow(
@@ -895,7 +1040,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         schema = {
             **self._common_fields(DEFAULT_DAILY_FLOW_NAME),
             vol.Required(
-                CONF_TIME_WINDOWS, default=format_time_windows(DEFAULT_TIME_WINDOWS)
+                CONF_TIME_WINDOWS, default=_windows_lines(DEFAULT_TIME_WINDOWS)
             ): TextSelector(TextSelectorConfig(multiline=True)),
             vol.Required(CONF_ORDER, default="spread"): SelectSelector(
                 SelectSelectorConfig(
@@ -912,6 +1057,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                     translation_key=CONF_FAVOUR,
                 )
             ),
+            **self._shape_fields(),
         }
         return self._async_show(
             KIND_DAILY_FLOW, schema, user_input, errors, placeholders
@@ -965,6 +1111,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             ),
             vol.Optional(CONF_SEED): TextSelector(),
             **self._refinement_fields(),
+            **self._shape_fields(),
         }
         return self._async_show(KIND_SONIC_FLOW, schema, user_input, errors, {})
 
@@ -1064,12 +1211,72 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             data[CONF_MAX_SKIPS] = int(user_input[CONF_MAX_SKIPS])
         if condition := str(user_input.get(CONF_ACTIVE_WHEN) or "").strip():
             data[CONF_ACTIVE_WHEN] = condition
+        data |= {
+            CONF_LENGTH_MINUTES: int(user_input[CONF_LENGTH_MINUTES]),
+            CONF_NO_REPEATS: user_input[CONF_NO_REPEATS],
+            CONF_COVER_ART: user_input[CONF_COVER_ART],
+            **self._exclusions(user_input.get(SECTION_EXCLUSIONS, {})),
+        }
         name = user_input[CONF_NAME].strip()
         if (current := self._current) is not None:
-            return self.async_update_and_abort(
+            # Not async_update_and_abort: its reason parameter (without which
+            # 2025.11+ shows Home Assistant's generic message) is not in 2025.4.
+            self.hass.config_entries.async_update_subentry(
                 self._get_entry(), current, title=name, data=data
             )
+            return self.async_abort(reason="reconfigure_successful")
         return self.async_create_entry(title=name, data=data)
+
+    def _exclusions(self, section_input: Mapping[str, Any]) -> dict[str, list[str]]:
+        """Return the exclusion lists, flat, spelled as the library spells them.
+
+        Each name once, blanks dropped; a list the form did not show is empty.
+        """
+        known = {
+            CONF_EXCLUDE_GENRES: self._choices.genres,
+            CONF_EXCLUDE_MOODS: self._choices.moods,
+            CONF_EXCLUDE_STYLES: self._choices.styles,
+        }
+        lists: dict[str, list[str]] = {}
+        for key in EXCLUSION_KEYS:
+            spelling = {name.casefold(): name for name in known.get(key, ())}
+            names: dict[str, str] = {}
+            for raw in section_input.get(key, []):
+                if name := str(raw).strip():
+                    names.setdefault(
+                        name.casefold(), spelling.get(name.casefold(), name)
+                    )
+            lists[key] = list(names.values())
+        return lists
+
+    def _shape_fields(self) -> dict[vol.Marker, Any]:
+        """Return the fields after a kind's own: repeats, cover, exclusions."""
+        capabilities = self._capabilities
+
+        def names(options: tuple[str, ...] = ()) -> SelectSelector:
+            return SelectSelector(
+                SelectSelectorConfig(
+                    options=list(options), multiple=True, custom_value=True
+                )
+            )
+
+        exclusions: dict[vol.Marker, Any] = {
+            vol.Optional(CONF_EXCLUDE_ARTISTS): names(),
+            vol.Optional(CONF_EXCLUDE_GENRES): names(self._choices.genres),
+        }
+        if capabilities.moods:
+            exclusions[vol.Optional(CONF_EXCLUDE_MOODS)] = names(self._choices.moods)
+        if capabilities.styles:
+            exclusions[vol.Optional(CONF_EXCLUDE_STYLES)] = names(self._choices.styles)
+        if capabilities.tags:
+            exclusions[vol.Optional(CONF_EXCLUDE_TAGS)] = names()
+        return {
+            vol.Required(CONF_NO_REPEATS, default=True): bool,
+            vol.Required(CONF_COVER_ART, default=True): bool,
+            vol.Optional(SECTION_EXCLUSIONS): section(
+                vol.Schema(exclusions), {"collapsed": True}
+            ),
+        }
 
     def _common_fields(self, default_name: str) -> dict[vol.Marker, Any]:
         """Return the fields every playlist has: name, size, interval, libraries."""
@@ -1078,6 +1285,14 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
             vol.Required(CONF_NAME, default=default_name): TextSelector(),
             vol.Required(CONF_SIZE, default=DEFAULT_SIZE): NumberSelector(
                 NumberSelectorConfig(min=1, max=500, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Required(CONF_LENGTH_MINUTES, default=0): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=1440,
+                    unit_of_measurement="min",
+                    mode=NumberSelectorMode.BOX,
+                )
             ),
             vol.Required(
                 CONF_REFRESH_INTERVAL, default=DEFAULT_REFRESH_INTERVAL
@@ -1114,9 +1329,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Show a kind's form, filled with what the user typed or the current settings."""
         current = self._current
-        suggested = user_input or (
-            {CONF_NAME: current.title, **current.data} if current else {}
-        )
+        suggested = user_input or (_current_values(current) if current else {})
         return self.async_show_form(
             step_id="reconfigure" if current else kind,
             data_schema=self.add_suggested_values_to_schema(
@@ -1210,6 +1423,33 @@ def _with_library_spelling(
     return tuple(spelled)
 
 
+def _windows_lines(windows: tuple[TimeWindow, ...]) -> str:
+    """Return windows as the form shows them: one per line."""
+    return "\n".join(format_time_windows([window]) for window in windows)
+
+
+def _current_values(subentry: ConfigSubentry) -> dict[str, Any]:
+    """Return a playlist's settings as its form takes them.
+
+    Windows one per line, the exclusions nested in their section, and no repeats
+    off for a playlist saved before the setting existed.
+    """
+    values: dict[str, Any] = {
+        CONF_NAME: subentry.title,
+        **subentry.data,
+        CONF_NO_REPEATS: subentry.data.get(CONF_NO_REPEATS, False),
+        SECTION_EXCLUSIONS: {
+            key: subentry.data[key] for key in EXCLUSION_KEYS if key in subentry.data
+        },
+    }
+    if CONF_TIME_WINDOWS in subentry.data:
+        with suppress(TimeWindowError):  # else shown as saved, for the form to check
+            values[CONF_TIME_WINDOWS] = _windows_lines(
+                parse_time_windows(subentry.data[CONF_TIME_WINDOWS])
+            )
+    return values
+
+
 def _choice_lists(choices: TagChoices) -> dict[str, str]:
     """Return the library's tags as short comma lists for the form's description."""
 
@@ -1225,3 +1465,38 @@ def _choice_lists(choices: TagChoices) -> dict[str, str]:
         "genres": shown(choices.genres),
         "styles": shown(choices.styles),
     }
+
+
+class HarmoniqOptionsFlow(OptionsFlow):
+    """Change the entry's seasons: tags that only play at their time of year."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the seasons, one per line; save them in their normal form."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                seasons = parse_seasons(str(user_input.get(CONF_SEASONS, "")))
+            except SeasonError as err:
+                errors[CONF_SEASONS] = f"season_{err.reason}"
+                placeholders = {"line": str(err.line), "text": err.text}
+            else:
+                return self.async_create_entry(
+                    data={
+                        **self.config_entry.options,
+                        CONF_SEASONS: format_seasons(seasons),
+                    }
+                )
+        suggested = user_input or {
+            CONF_SEASONS: self.config_entry.options.get(CONF_SEASONS, DEFAULT_SEASONS)
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                STEP_OPTIONS_SCHEMA, suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )

@@ -49,6 +49,17 @@ CONF_SEED_ARTISTS: Final = "seed_artists"
 CONF_SIMILAR_ARTISTS: Final = "similar_artists"
 CONF_TRACKS_PER_ARTIST: Final = "tracks_per_artist"
 CONF_INCLUDE_KNOWN_ARTISTS: Final = "include_known_artists"
+# Playlist shape, every kind.
+CONF_LENGTH_MINUTES: Final = "length_minutes"  # > 0: the length in minutes, not tracks
+CONF_EXCLUDE_ARTISTS: Final = "exclude_artists"
+CONF_EXCLUDE_GENRES: Final = "exclude_genres"
+CONF_EXCLUDE_MOODS: Final = "exclude_moods"
+CONF_EXCLUDE_STYLES: Final = "exclude_styles"
+CONF_EXCLUDE_TAGS: Final = "exclude_tags"  # Jellyfin tags
+CONF_NO_REPEATS: Final = "no_repeats"  # leave out tracks other playlists hold
+CONF_COVER_ART: Final = "cover_art"  # upload a generated cover
+# Entry options: seasonal tags, one per line ("Christmas: 1 Dec - 26 Dec").
+CONF_SEASONS: Final = "seasons"
 
 DEFAULT_SIZE: Final = 40
 DEFAULT_REFRESH_INTERVAL: Final = 1440  # minutes

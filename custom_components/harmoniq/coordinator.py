@@ -28,14 +28,18 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_ACTIVE_WHEN,
+    CONF_COVER_ART,
     CONF_LIBRARIES,
+    CONF_NO_REPEATS,
     CONF_REFRESH_INTERVAL,
+    CONF_SEASONS,
     DOMAIN,
     EVENT_PLAYLIST_UPDATED,
     LASTFM_KINDS,
     LOGGER,
     REAUTH_LASTFM,
 )
+from .covers import CoverUpdater
 from .data import HarmoniqConfigEntry
 from .engine.selection import RunStatus
 from .generators import create_generator
@@ -56,6 +60,7 @@ from .music_server import (
     MusicServerAuthError,
     MusicServerConnectionError,
     MusicServerError,
+    PlaylistInfo,
     SonicAnalysisUnavailableError,
 )
 from .playlists import PlaylistNameClashError
@@ -76,7 +81,9 @@ SHUTDOWN_WAIT: Final = 30
 
 
 def settings_fingerprint(
-    entry_data: Mapping[str, Any], subentry: ConfigSubentry
+    entry_data: Mapping[str, Any],
+    subentry: ConfigSubentry,
+    entry_options: Mapping[str, Any],
 ) -> str:
     """Return a short fingerprint of everything a playlist's content depends on."""
     settings = {
@@ -86,6 +93,8 @@ def settings_fingerprint(
         "lastfm": CONF_API_KEY in entry_data,
         "lastfm_user": entry_data.get(CONF_USERNAME),
     }
+    if CONF_SEASONS in entry_options:  # absent: the default seasons
+        settings["seasons"] = entry_options[CONF_SEASONS]
     encoded = json.dumps(settings, sort_keys=True, default=str).encode()
     return sha256(encoded).hexdigest()[:16]
 
@@ -130,11 +139,12 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             lastfm,
             overrides=store.matches,
             render=self._render,
+            entry_options=entry.options,
         )
         self.refresh_interval = timedelta(
             minutes=int(subentry.data[CONF_REFRESH_INTERVAL])
         )
-        self.settings = settings_fingerprint(entry.data, subentry)
+        self.settings = settings_fingerprint(entry.data, subentry, entry.options)
         self._store = store
         self._state = store.state(subentry.subentry_id)
         self.data = self._state.last_run
@@ -352,9 +362,31 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         runtime = self.config_entry.runtime_data
         if self.generator.kind in LASTFM_KINDS and runtime.lastfm_key_rejected:
             return self._failed("lastfm_invalid_key", "Last.fm rejected the API key")
+        if not self.subentry.data.get(CONF_NO_REPEATS):
+            return await self._async_generate_and_write(now)
+        # One playlist without repeats at a time chooses and writes, so that each
+        # sees what the others hold.
+        async with runtime.no_repeats_lock:
+            return await self._async_generate_and_write(now, self._held_elsewhere())
+
+    def _held_elsewhere(self) -> frozenset[str]:
+        """Return the ids of the tracks the entry's other playlists hold."""
+        return frozenset(
+            track_id
+            for subentry_id in self.config_entry.subentries
+            if subentry_id != self.subentry.subentry_id
+            and (recent := self._store.state(subentry_id).recent)
+            for track_id in recent[0]
+        )
+
+    async def _async_generate_and_write(
+        self, now: datetime, held: frozenset[str] = frozenset()
+    ) -> PlaylistRun:
+        """Choose the tracks (none of `held`) and write them."""
+        runtime = self.config_entry.runtime_data
         try:
             recent = self._state.recent_ids
-            generation = await self.generator.async_generate(now, recent)
+            generation = await self.generator.async_generate(now, recent, held)
             if not generation.tracks:
                 return self._failed(
                     generation.failure or "no_tracks",
@@ -367,7 +399,9 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
                 f"{now.strftime('%Y-%m-%d %H:%M')}. Harmoniq replaces these tracks "
                 "on its schedule: duplicate the playlist to keep this version."
             )
-            await self._async_write([track.id for track in generation.tracks], summary)
+            await self._async_write(
+                [track.id for track in generation.tracks], summary, generation.window
+            )
         except MusicServerAuthError:
             self.config_entry.async_start_reauth(self.hass)
             return self._failed("invalid_auth", "the server rejected the credentials")
@@ -426,8 +460,13 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
         )
         return run
 
-    async def _async_write(self, track_ids: list[str], summary: str) -> None:
-        """Write the tracks to the playlist Harmoniq owns, remembering a new one."""
+    async def _async_write(
+        self, track_ids: list[str], summary: str, window: str | None = None
+    ) -> None:
+        """Write the tracks to the playlist Harmoniq owns, remembering a new one.
+
+        Then update its cover (for the Daily Flow window `window`).
+        """
         self._writing = True
         try:
             info = await self.config_entry.runtime_data.writer.async_write(
@@ -439,8 +478,27 @@ class PlaylistCoordinator(DataUpdateCoordinator[PlaylistRun | None]):
             )
         finally:
             self._writing = False
-        if info.id != self._state.playlist_id:
+        new_playlist = info.id != self._state.playlist_id
+        if new_playlist:
             self._state.playlist_id = info.id
+            self._store.async_schedule_save()
+        await self._async_update_cover(info, window, new_playlist)
+
+    async def _async_update_cover(
+        self, info: PlaylistInfo, window: str | None, new_playlist: bool
+    ) -> None:
+        """Upload a new cover when it changed, unless turned off (never fails)."""
+        if self._stopped:
+            return
+        updater = CoverUpdater(
+            self.hass, self.config_entry.runtime_data.server, self._state, self.title
+        )
+        if await updater.async_update(
+            info,
+            window,
+            new_playlist=new_playlist,
+            enabled=self.subentry.data.get(CONF_COVER_ART, True),
+        ):
             self._store.async_schedule_save()
 
     def _failed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,5 +30,7 @@ class HarmoniqData:
     """Writes the playlists Harmoniq owns on the server."""
     coordinators: dict[str, PlaylistCoordinator] = field(default_factory=dict)
     """Playlist coordinators by subentry id."""
+    no_repeats_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by the playlist without repeats that is choosing and writing."""
     lastfm_key_rejected: bool = False
     """Last.fm rejected the API key (error 10/26): Last.fm playlists stop until it is fixed."""

@@ -13,10 +13,14 @@ at least N or unrated" or "not played since, or never".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 import re
+import time
 from typing import Any, Final, NamedTuple
+import unicodedata
 from urllib.parse import quote
 
 import aiohttp
@@ -25,9 +29,10 @@ from homeassistant.util.json import json_loads
 
 from .const import DEFAULT_MOOD_PREFIX
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
-from .engine.models import Track, TrackQuery
+from .engine.models import Exclusions, Track, TrackQuery
 from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
+    ArtworkNotAllowedError,
     MusicLibrary,
     MusicServerAuthError,
     MusicServerConnectionError,
@@ -53,8 +58,10 @@ PLAYLIST_PAGE: Final = 1000
 IDS_PER_REQUEST: Final = 100
 # Artists whose tracks one artist search reads (exact names first).
 MAX_ARTIST_IDS: Final = 100
-# With refinements checked here, the sample drawn per track wanted.
+# With refinements or excluded tags checked here, the sample drawn per track wanted.
 REFINED_OVERFETCH: Final = 3
+# Seconds the ids an excluded artist's name resolves to are reused by searches.
+ARTIST_IDS_TTL: Final = 3600
 # The rating a liked or favourite track counts as (0-10 scale).
 LIKED_RATING: Final = 10.0
 # First version with `POST /Playlists/{id}` (replace all entries in one request).
@@ -135,16 +142,26 @@ class _Api:
         path: str,
         params: Params = (),
         body: dict[str, Any] | None = None,
+        *,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> Any:
-        """Return the parsed JSON reply, None for a reply without body."""
+        """Return the parsed JSON reply, None for a reply without body.
+
+        `body` is sent as JSON; `data` as it is, with `content_type`.
+        """
         self.requests += 1
+        headers = self._headers
+        if content_type is not None:
+            headers = headers | {"Content-Type": content_type}
         try:
             async with self._session.request(
                 method,
                 self._url + path,
                 params=list(params),
                 json=body,
-                headers=self._headers,
+                data=data,
+                headers=headers,
                 ssl=self._ssl,
                 timeout=REQUEST_TIMEOUT,
             ) as response:
@@ -189,6 +206,17 @@ def _items(reply: object, what: str) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
+def _primary_image(item: dict[str, Any]) -> str | None:
+    """Return the tag of an item's primary image, None without one."""
+    tags = item.get("ImageTags")
+    return _text(tags.get("Primary")) or None if isinstance(tags, dict) else None
+
+
+def _image_type(image: bytes) -> str:
+    """Return the Content-Type of a JPEG or PNG image."""
+    return "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
+
+
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -223,6 +251,25 @@ def _user_rating(user_data: dict[str, Any]) -> float | None:
     if isinstance(rating, int | float) and not isinstance(rating, bool):
         return float(rating)
     return None
+
+
+def _strings(item: dict[str, Any], key: str) -> list[str]:
+    """Return the strings of an item's list (`Genres`, `Tags`, `Artists`)."""
+    values = item.get(key)
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+
+def _artist_names(item: dict[str, Any]) -> list[str]:
+    """Return the names of all of an item's artists and album artists."""
+    names = [*_strings(item, "Artists"), _text(item.get("AlbumArtist"))]
+    for key in ("ArtistItems", "AlbumArtists"):
+        linked = item.get(key)
+        names.extend(
+            _text(artist.get("Name"))
+            for artist in (linked if isinstance(linked, list) else [])
+            if isinstance(artist, dict)
+        )
+    return [name for name in names if name]
 
 
 def _track(item: dict[str, Any], library_key: str) -> Track:
@@ -414,6 +461,12 @@ class JellyfinMusicServer:
         self._mood_prefix = mood_prefix
         self.info = info
         self.capabilities = capabilities
+        self.artwork_allowed = True
+        release = _VERSION.match(info.version)
+        # Jellyfin 12 also ignores punctuation when it compares genres and tags.
+        self._fold_punctuation = release is None or int(release[1]) >= 12
+        self._artist_ids: dict[str, tuple[float, tuple[str, ...]]] = {}
+        """Clean artist name -> (expiry on the monotonic clock, artist ids)."""
 
     @classmethod
     async def async_connect(
@@ -460,8 +513,14 @@ class JellyfinMusicServer:
             sonic_analysis=False,
             bulk_playlist_replace=release is None
             or (int(release[1]), int(release[2])) >= BULK_REPLACE_SINCE,
+            tags=True,
         )
-        return cls(api, user_id, info, capabilities, mood_prefix)
+        server = cls(api, user_id, info, capabilities, mood_prefix)
+        # Only administrators may set images (`RequiresElevation`).
+        policy = me.get("Policy")
+        if isinstance(policy, dict) and policy.get("IsAdministrator") is False:
+            server.artwork_allowed = False
+        return server
 
     @property
     def stats(self) -> RequestStats:
@@ -513,10 +572,10 @@ class JellyfinMusicServer:
             genres=tuple(sorted(genres.values(), key=str.casefold)),
         )
 
-    async def _async_tracks(
+    async def _async_items(
         self, library_key: str, params: Params
-    ) -> tuple[int, list[Track]]:
-        """Return how many tracks of a library match `params`, and the page read."""
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Return how many tracks of a library match `params`, and the items read."""
         reply = _object(
             await self._api.request(
                 "GET",
@@ -532,13 +591,16 @@ class JellyfinMusicServer:
             ),
             "tracks",
         )
-        tracks = [
-            _track(item, library_key)
-            for item in _items(reply, "tracks")
-            if item.get("Id")
-        ]
+        items = [item for item in _items(reply, "tracks") if item.get("Id")]
         total = _count(reply.get("TotalRecordCount"))
-        return (len(tracks) if total is None else total), tracks
+        return (len(items) if total is None else total), items
+
+    async def _async_tracks(
+        self, library_key: str, params: Params
+    ) -> tuple[int, list[Track]]:
+        """Return how many tracks of a library match `params`, and the page read."""
+        total, items = await self._async_items(library_key, params)
+        return total, [_track(item, library_key) for item in items]
 
     async def async_search_tracks(
         self, library_keys: Sequence[str], query: TrackQuery, now: datetime
@@ -550,8 +612,15 @@ class JellyfinMusicServer:
         Jellyfin has no styles: criteria with styles match nothing. The
         refinements are checked here on a sample `REFINED_OVERFETCH` times as
         large, the pool estimated from the share that passes.
+
+        Excluded artists (track or album artists) are left out by Jellyfin
+        (`excludeArtistIds`; names resolve to ids with one `/Artists` request
+        per name, reused for `ARTIST_IDS_TTL` seconds). Jellyfin cannot leave
+        out genres or tags, so excluded genres, moods and tags are checked here
+        (`_excluded`) on the `fields=Genres,Tags` of a sample `REFINED_OVERFETCH`
+        times as large, like the refinements. Excluded styles are ignored.
         """
-        criteria = query.criteria
+        criteria, exclusions = query.criteria, query.exclusions
         if criteria.styles:
             return []
         params: list[tuple[str, str]] = [("sortBy", "Random")]
@@ -561,24 +630,150 @@ class JellyfinMusicServer:
             params.append(
                 ("tags", "|".join(f"{self._mood_prefix}{m}" for m in criteria.moods))
             )
+        if artist_ids := await self._async_artist_ids_named(exclusions.artists):
+            params.append(("excludeArtistIds", ",".join(artist_ids)))
+        tags_here = bool(exclusions.genres or exclusions.moods or exclusions.tags)
+        if tags_here:
+            params.append(("fields", "Genres,Tags"))
+        excluded = self._excluded(exclusions)
         refinements = query.refinements
         checked_here = (
-            min_user_rating(refinements) is not None
+            tags_here
+            or min_user_rating(refinements) is not None
             or played_cutoff(refinements, now) is not None
         )
         sample_size = query.limit * (REFINED_OVERFETCH if checked_here else 1)
         params.append(("limit", str(sample_size)))
         branches: list[TrackBranch] = []
         for library_key in library_keys:
-            total, sample = await self._async_tracks(library_key, params)
-            eligible = [t for t in sample if is_eligible(t, refinements, now)]
+            total, items = await self._async_items(library_key, params)
+            eligible = [
+                track
+                for item in items
+                if not excluded(item)
+                and is_eligible(track := _track(item, library_key), refinements, now)
+            ]
             branches.append(
                 TrackBranch(
                     tuple(eligible[: query.limit]),
-                    scaled_pool(total, len(eligible), len(sample)),
+                    scaled_pool(total, len(eligible), len(items)),
                 )
             )
         return branches
+
+    async def async_drop_excluded(
+        self, tracks: Sequence[Track], exclusions: Exclusions
+    ) -> list[Track]:
+        """Return the tracks (in order) that match none of the exclusions.
+
+        One `/Items?ids=...&fields=Genres,Tags` request per `IDS_PER_REQUEST`
+        tracks, checked as a search checks its sample (`_excluded`: all the
+        track's artists and album artists, its genres, mood tags and tags); no
+        request when nothing (or only styles, which Jellyfin has not) is
+        excluded. A track Jellyfin no longer has is kept: nothing says it is
+        excluded.
+        """
+        if not replace(exclusions, styles=()):
+            return list(tracks)
+        excluded = self._excluded(exclusions)
+        unique = list(
+            dict.fromkeys(guid for track in tracks if (guid := _guid(track.id)))
+        )
+        dropped: set[str] = set()
+        for start in range(0, len(unique), IDS_PER_REQUEST):
+            reply = await self._api.request(
+                "GET",
+                "/Items",
+                [
+                    ("userId", self._user_id),
+                    ("ids", ",".join(unique[start : start + IDS_PER_REQUEST])),
+                    ("recursive", "true"),
+                    ("fields", "Genres,Tags"),
+                    ("enableImages", "false"),
+                    ("enableUserData", "false"),
+                ],
+            )
+            dropped.update(
+                guid
+                for item in _items(reply, "tracks")
+                if excluded(item) and (guid := _guid(_text(item.get("Id"))))
+            )
+        return [track for track in tracks if _guid(track.id) not in dropped]
+
+    def _clean(self, text: str) -> str:
+        """Return a value as Jellyfin compares genres, tags and artist names.
+
+        Diacritics removed and lower-cased (10.10, 10.11); from 12.0 also every
+        character but letters and digits turned into a space, spaces collapsed.
+        """
+        value = unicodedata.normalize(
+            "NFC",
+            "".join(
+                char
+                for char in unicodedata.normalize("NFD", text)
+                if unicodedata.category(char) != "Mn"
+            ),
+        ).lower()
+        if self._fold_punctuation:
+            value = " ".join(
+                "".join(char if char.isalnum() else " " for char in value).split()
+            )
+        return value
+
+    def _excluded(self, exclusions: Exclusions) -> Callable[[dict[str, Any]], bool]:
+        """Return whether an `Audio` item matches one of the exclusions.
+
+        Names compare as Jellyfin compares them (`_clean`), so an excluded genre
+        also excludes the spellings Jellyfin treats as the same genre. Artists
+        are all the track's artists and album artists; moods are the tags
+        `<prefix><mood>`. Genres and tags need `fields=Genres,Tags`.
+        """
+        clean = self._clean
+
+        def cleaned(names: Sequence[str], prefix: str = "") -> frozenset[str]:
+            return frozenset(clean(prefix + name) for name in names if name.strip())
+
+        artists = cleaned(exclusions.artists)
+        genres = cleaned(exclusions.genres)
+        tags = cleaned(exclusions.tags) | cleaned(exclusions.moods, self._mood_prefix)
+
+        def excluded(item: dict[str, Any]) -> bool:
+            return bool(
+                (artists and artists & {clean(n) for n in _artist_names(item)})
+                or (genres and genres & {clean(g) for g in _strings(item, "Genres")})
+                or (tags and tags & {clean(t) for t in _strings(item, "Tags")})
+            )
+
+        return excluded
+
+    async def _async_artist_ids_named(self, names: Sequence[str]) -> list[str]:
+        """Return the ids of the artists with these names (as Jellyfin compares).
+
+        One `/Artists?searchTerm=` request per name not looked up in the last
+        `ARTIST_IDS_TTL` seconds; a name no artist has resolves to nothing.
+        Never through `artists=`, which creates an artist for an unknown name.
+        """
+        now = time.monotonic()
+        ids: list[str] = []
+        for name in dict.fromkeys(name for name in names if name.strip()):
+            key = self._clean(name)
+            cached = self._artist_ids.get(key)
+            if cached is None or cached[0] <= now:
+                reply = await self._api.request(
+                    "GET", "/Artists", [("searchTerm", name), ("userId", self._user_id)]
+                )
+                cached = (
+                    now + ARTIST_IDS_TTL,
+                    tuple(
+                        artist_id
+                        for artist in _items(reply, "artists")
+                        if (artist_id := _text(artist.get("Id")))
+                        and self._clean(_text(artist.get("Name"))) == key
+                    ),
+                )
+                self._artist_ids[key] = cached
+            ids += cached[1]
+        return list(dict.fromkeys(ids))
 
     async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
         """Return tracks by id, in the given order; unknown ids are left out."""
@@ -727,6 +922,8 @@ class JellyfinMusicServer:
             summary=_text(item.get("Overview")) or None,
             track_count=len(entries),
             entries=tuple(entries),
+            artwork=_primary_image(item),
+            artwork_known=isinstance(item.get("ImageTags"), dict),
         )
 
     async def _async_entries(self, playlist_id: str) -> list[PlaylistEntry]:
@@ -866,6 +1063,40 @@ class JellyfinMusicServer:
         return PlaylistInfo(
             id=current.id, title=title, summary=None, track_count=len(wanted)
         )
+
+    async def async_get_playlist_artwork(self, playlist_id: str) -> str | None:
+        """Return the tag of the playlist's primary image: one request."""
+        item = _object(
+            await self._api.request(
+                "GET", f"/Items/{playlist_id}", [("userId", self._user_id)]
+            ),
+            "playlist",
+        )
+        return _primary_image(item)
+
+    async def async_set_playlist_artwork(
+        self, playlist_id: str, image: bytes
+    ) -> str | None:
+        """Upload the playlist's primary image (base64 text): one request.
+
+        Only administrators may (403 for others). The reply (204) does not name
+        the new image: None.
+        """
+        if not self.artwork_allowed:
+            raise ArtworkNotAllowedError("Only Jellyfin administrators may set images")
+        try:
+            await self._api.request(
+                "POST",
+                f"/Items/{playlist_id}/Images/Primary",
+                data=base64.b64encode(image),
+                content_type=_image_type(image),
+            )
+        except _StatusError as err:
+            if err.status == 403:
+                self.artwork_allowed = False
+                raise ArtworkNotAllowedError(str(err)) from err
+            raise
+        return None
 
     async def _async_edit_in_place(
         self, current: PlaylistInfo, wanted: list[str]

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from .engine.daily_flow import TrackSource
 from .engine.lastfm_playlists import TrackFinder
-from .engine.models import Track
+from .engine.models import Exclusions, Track
 from .engine.sonic import SonicSource
 
 
@@ -31,6 +31,8 @@ class ServerCapabilities:
     """Sonic similarity: Sonic Flow, Sonic Adventure and the Flow order."""
     bulk_playlist_replace: bool
     """A playlist's tracks can be replaced in one request."""
+    tags: bool = False
+    """Tracks carry free-form tags (Jellyfin) that exclusions may name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,11 @@ class PlaylistInfo:
     track_count: int
     entries: tuple[PlaylistEntry, ...] = ()
     """The entries, in order, when the playlist was read with them."""
+    artwork: str | None = None
+    """The playlist's own artwork (an id that changes with the image); None when it
+    has none (only the server's automatic composite) or the reply did not tell."""
+    artwork_known: bool = False
+    """Whether `artwork` was read from the server's reply (else: ask for it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +115,17 @@ class MusicServerAuthError(MusicServerError):
     """The music server rejected the credentials."""
 
 
+class ArtworkNotAllowedError(MusicServerError):
+    """The server does not let this user set artwork (Jellyfin: admins only)."""
+
+
 class MusicServer(TrackSource, SonicSource, TrackFinder, Protocol):
     """A connected music server: libraries, tracks, sonic analysis, playlists."""
 
     info: ServerInfo
     capabilities: ServerCapabilities
+    artwork_allowed: bool
+    """False once the user is known not to be allowed to set playlist artwork."""
 
     @property
     def stats(self) -> RequestStats:
@@ -126,6 +139,15 @@ class MusicServer(TrackSource, SonicSource, TrackFinder, Protocol):
 
     async def async_get_tag_choices(self, library_keys: Sequence[str]) -> TagChoices:
         """Return the moods, genres and styles the libraries use."""
+
+    async def async_drop_excluded(
+        self, tracks: Sequence[Track], exclusions: Exclusions
+    ) -> list[Track]:
+        """Return the tracks (in order) that match none of the exclusions.
+
+        For tracks that did not come from a search with these exclusions
+        (sonic neighbours, Last.fm matches). Costs a few requests at most.
+        """
 
     async def async_sonic_path(self, start: Track, end: Track) -> list[Track]:
         """Return the sonic path from one track to another (both included)."""
@@ -149,3 +171,16 @@ class MusicServer(TrackSource, SonicSource, TrackFinder, Protocol):
         summary: str,
     ) -> PlaylistInfo:
         """Make a playlist read with its entries hold the tracks, in place."""
+
+    async def async_get_playlist_artwork(self, playlist_id: str) -> str | None:
+        """Return the id of a playlist's own artwork, None without any: one request."""
+
+    async def async_set_playlist_artwork(
+        self, playlist_id: str, image: bytes
+    ) -> str | None:
+        """Upload a playlist's artwork (JPEG or PNG) in one request.
+
+        Returns the new artwork's id when the reply tells it, else None. Raises
+        `ArtworkNotAllowedError` (and clears `artwork_allowed`) when the user may
+        not set artwork.
+        """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from hashlib import sha256
 
 from .const import LOGGER
@@ -60,6 +61,7 @@ class OwnedPlaylistWriter:
         The owned playlist is updated in place and renamed to `title` if needed;
         when it is gone, a playlist of that title carrying the owner's mark is
         adopted, else a new one is created: the caller stores the returned id.
+        The playlist returned tells its artwork when the server's reply did.
         A playlist of that title without the mark is never touched:
         `PlaylistNameClashError` is raised instead.
         """
@@ -84,10 +86,15 @@ class OwnedPlaylistWriter:
                         "Playlist '%s': recognised Harmoniq's own playlist by its mark",
                         title,
                     )
+            # The artwork as read before the write (a new playlist has none).
             if owned is not None:
-                return await self._server.async_replace_playlist_tracks(
+                written = await self._server.async_replace_playlist_tracks(
                     owned, title, track_ids, full_summary
                 )
-            return await self._server.async_create_playlist(
+                return replace(
+                    written, artwork=owned.artwork, artwork_known=owned.artwork_known
+                )
+            created = await self._server.async_create_playlist(
                 title, track_ids, full_summary
             )
+            return replace(created, artwork=None, artwork_known=True)

@@ -34,10 +34,11 @@ from homeassistant.core import HomeAssistant
 
 from .const import PLEX_TIMEOUT
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
-from .engine.models import Criteria, Refinements, Track, TrackQuery
+from .engine.models import Criteria, Exclusions, Refinements, Track, TrackQuery
 from .engine.playlist_edit import plan_edit
 from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
+    ArtworkNotAllowedError,
     MusicLibrary,
     MusicServerAuthError,
     MusicServerConnectionError,
@@ -70,6 +71,19 @@ _TAG_LEVELS: Final = {
     "genre": ("album", "artist"),
     "style": ("album", "artist"),
 }
+# Where an excluded tag removes tracks: moods on the track itself (the level mood
+# criteria start at, and the only one Jellyfin has), genres and styles on the album
+# or the artist (both: the levels a genre or style criterion matches at).
+_EXCLUDED_LEVELS: Final = {
+    "mood": ("track",),
+    "genre": ("album", "artist"),
+    "style": ("album", "artist"),
+}
+# With artists excluded, the sample drawn per track wanted: Plex leaves out excluded
+# album artists, tracks credited to one (`originalTitle`) are dropped here.
+ARTIST_OVERFETCH: Final = 1.25
+# Items whose details one request asks for (their ratingKeys go in the URL).
+DETAILS_PER_REQUEST: Final = 100
 
 type TagIds = dict[tuple[str, str], dict[str, str]]
 """(tag kind, level) -> tag name -> tag id, for one section."""
@@ -231,6 +245,10 @@ class PlexMusicServer:
         self._session = session
         self._tag_lists: dict[tuple[str, str, str], tuple[float, dict[str, str]]] = {}
         """(library, tag kind, level) -> (expiry on the monotonic clock, name -> id)."""
+        self.artwork_allowed = True
+        self._items_tell_artwork = False
+        """A playlist's items reply was seen with a poster's `thumb`: this server
+        puts it there (UNCONFIRMED for PMS), so its absence means no poster."""
         self.info = ServerInfo(
             unique_id=plex.machineIdentifier,
             name=plex.friendlyName,
@@ -310,47 +328,50 @@ class PlexMusicServer:
         tracks matching the criteria, checked here. Plex's `totalSize` gives the
         sizes that `fair_sample` mixes them by. Skip counts are always checked
         here, since Plex leaves `skipCount` out when it is zero.
+
+        Exclusions are filters too (`!=` on tag ids, see `_exclusion_params`):
+        excluded moods on the track, genres and styles on its album or artist
+        (`_EXCLUDED_LEVELS`), and excluded album artists (`artist.title!==`).
+        Plex cannot filter the track artist (`originalTitle`), so with artists
+        excluded the samples are `ARTIST_OVERFETCH` times as large and tracks
+        whose artist or album artist is excluded (any case) are dropped here,
+        the pools scaled by the share kept. Tag ids come from the cached tag
+        lists; names the library does not have exclude nothing. Tags are
+        ignored: Plex has none.
         """
+        exclusions = query.exclusions
+        excluded_artists = _folded(exclusions.artists)
+        sample_size = (
+            math.ceil(query.limit * ARTIST_OVERFETCH)
+            if excluded_artists
+            else query.limit
+        )
+        levels = _tag_levels(query)
+
+        def passes(track: Track) -> bool:
+            return is_eligible(track, query.refinements, now) and not _by_artist(
+                track, excluded_artists
+            )
 
         def search() -> list[TrackBranch]:
             branches: list[TrackBranch] = []
             for library_key in library_keys:
-                kinds = [
-                    kind
-                    for kind, values in (
-                        ("mood", query.criteria.moods),
-                        ("genre", query.criteria.genres),
-                        ("style", query.criteria.styles),
-                    )
-                    if values
-                ]
-                tag_ids = self._tag_ids(
-                    library_key,
-                    {
-                        kind: (query.mood_level,)
-                        if kind == "mood"
-                        else _TAG_LEVELS[kind]
-                        for kind in kinds
-                    },
-                )
+                tag_ids = self._tag_ids(library_key, levels)
                 criteria_params = _criteria_params(query, tag_ids)
                 if criteria_params is None:
                     continue  # a tag the library does not have: nothing can match
-                total, sample = self._sample_tracks(
-                    library_key, criteria_params, query.limit
-                )
-                eligible = [t for t in sample if is_eligible(t, query.refinements, now)]
+                params = criteria_params + _exclusion_params(exclusions, tag_ids)
+                total, sample = self._sample_tracks(library_key, params, sample_size)
+                eligible = [track for track in sample if passes(track)]
                 refined = _refinement_params(query, now)
                 if refined:
                     known_total, known = self._sample_tracks(
-                        library_key, criteria_params + refined, query.limit
+                        library_key, params + refined, sample_size
                     )
-                    passing = [
-                        t for t in known if is_eligible(t, query.refinements, now)
-                    ]
+                    passing = [track for track in known if passes(track)]
                     branches.append(
                         TrackBranch(
-                            tuple(passing),
+                            tuple(passing[: query.limit]),
                             scaled_pool(known_total, len(passing), len(known)),
                         )
                     )
@@ -361,7 +382,8 @@ class PlexMusicServer:
                     ]
                 branches.append(
                     TrackBranch(
-                        tuple(eligible), scaled_pool(total, len(eligible), len(sample))
+                        tuple(eligible[: query.limit]),
+                        scaled_pool(total, len(eligible), len(sample)),
                     )
                 )
             return branches
@@ -464,6 +486,64 @@ class PlexMusicServer:
             return [by_id[track_id] for track_id in ids if track_id in by_id]
 
         return await self._async_run(get)
+
+    async def async_drop_excluded(
+        self, tracks: Sequence[Track], exclusions: Exclusions
+    ) -> list[Track]:
+        """Return the tracks (in order) that match none of the exclusions.
+
+        The levels are a search's (`_EXCLUDED_LEVELS`); names compare in any
+        case. Artists are compared here with the track and album artist, at no
+        cost. Moods need the tracks' details: one request per
+        `DETAILS_PER_REQUEST` tracks. Genres and styles need those details (for
+        the album and artist keys) and the albums' and artists' details: one
+        more request per `DETAILS_PER_REQUEST` of them. So up to 50 tracks cost
+        one request with excluded moods, two with excluded genres or styles,
+        and none when only artists (or tags, which Plex has not) are excluded.
+        A track Plex no longer has is kept: nothing says it is excluded.
+        """
+        kept = [t for t in tracks if not _by_artist(t, _folded(exclusions.artists))]
+        moods = _folded(exclusions.moods)
+        parent_tags = {
+            "Genre": _folded(exclusions.genres),
+            "Style": _folded(exclusions.styles),
+        }
+        with_parents = any(parent_tags.values())
+        if not kept or not (moods or with_parents):
+            return kept
+
+        def drop() -> list[Track]:
+            excluded: set[str] = set()
+            holders: dict[str, set[str]] = {}  # album or artist key -> its tracks
+            for element in self._details([track.id for track in kept]):
+                track_id = element.attrib.get("ratingKey", "")
+                if _tagged(element, {"Mood": moods}):
+                    excluded.add(track_id)
+                for key in ("parentRatingKey", "grandparentRatingKey"):
+                    if with_parents and (parent := element.attrib.get(key)):
+                        holders.setdefault(parent, set()).add(track_id)
+            for element in self._details(list(holders)):
+                if _tagged(element, parent_tags):
+                    excluded |= holders.get(element.attrib.get("ratingKey", ""), set())
+            return [track for track in kept if track.id not in excluded]
+
+        return await self._async_run(drop)
+
+    def _details(self, keys: Sequence[str]) -> list[Element]:
+        """Return the detail elements of library items (tags included).
+
+        One request per `DETAILS_PER_REQUEST` keys; unknown keys are left out.
+        """
+        unique = list(dict.fromkeys(key for key in keys if key.isdigit()))
+        elements: list[Element] = []
+        for start in range(0, len(unique), DETAILS_PER_REQUEST):
+            chunk = unique[start : start + DETAILS_PER_REQUEST]
+            try:
+                container = self._plex.query(f"/library/metadata/{','.join(chunk)}")
+            except NotFound:  # none of them exists
+                continue
+            elements += _children(container)
+        return elements
 
     async def _async_tracks(
         self,
@@ -607,6 +687,7 @@ class PlexMusicServer:
         """Read a playlist's title and entries from its items, a page at a time."""
         entries: list[PlaylistEntry] = []
         title = ""
+        artwork: str | None = None
         while True:
             container = self._plex.query(
                 f"/playlists/{playlist_id}/items",
@@ -620,6 +701,9 @@ class PlexMusicServer:
                     f"Plex sent an empty reply for playlist {playlist_id}"
                 )
             title = container.attrib.get("title", title)
+            artwork = container.attrib.get("thumb")
+            if artwork:
+                self._items_tell_artwork = True
             page = [
                 PlaylistEntry(
                     track_id=element.attrib["ratingKey"],
@@ -637,6 +721,10 @@ class PlexMusicServer:
             summary=None,
             track_count=len(entries),
             entries=tuple(entries),
+            # Until this reply has shown a poster, Harmoniq asks
+            # `async_get_playlist_artwork` when it needs to know.
+            artwork=artwork or None,
+            artwork_known=self._items_tell_artwork,
         )
 
     async def async_find_playlists(self, title: str) -> list[PlaylistInfo]:
@@ -732,6 +820,47 @@ class PlexMusicServer:
 
         return await self._async_run(replace)
 
+    async def async_get_playlist_artwork(self, playlist_id: str) -> str | None:
+        """Return the playlist's own poster (its `thumb`): one request.
+
+        None when it has only the composite Plex draws from its items.
+        """
+
+        def get() -> str | None:
+            container = self._plex.query(f"/playlists/{playlist_id}")
+            playlist = next(
+                (e for e in _children(container) if e.tag == "Playlist"), None
+            )
+            if playlist is None:
+                raise MusicServerError(f"Plex did not return playlist {playlist_id}")
+            return playlist.attrib.get("thumb") or None
+
+        return await self._async_run(get)
+
+    async def async_set_playlist_artwork(
+        self, playlist_id: str, image: bytes
+    ) -> str | None:
+        """Upload the playlist's poster (the raw image as the body): one request.
+
+        Plex's reply does not name the new poster: None.
+        """
+
+        def upload() -> None:
+            try:
+                self._plex.query(
+                    f"/library/metadata/{playlist_id}/posters",
+                    method=self._session.post,
+                    data=image,
+                )
+            except BadRequest as err:
+                if str(err).startswith("(403)"):
+                    self.artwork_allowed = False
+                    raise ArtworkNotAllowedError(_status_line(err)) from err
+                raise
+
+        await self._async_run(upload)
+        return None
+
     def _items_uri(self, track_ids: Sequence[str]) -> str:
         """Return the `uri` that names library items for playlist requests."""
         return (
@@ -812,6 +941,71 @@ def _ids_of(names: Iterable[str], ids: dict[str, str]) -> list[str]:
     """Return the ids of the names a tag list has (case-insensitive)."""
     by_name = {name.casefold(): tag_id for name, tag_id in ids.items()}
     return [by_name[name.casefold()] for name in names if name.casefold() in by_name]
+
+
+def _tag_levels(query: TrackQuery) -> dict[str, tuple[str, ...]]:
+    """Return the tag lists (kind -> levels) the criteria and exclusions need."""
+    criteria, exclusions = query.criteria, query.exclusions
+    needed: dict[str, tuple[str, ...]] = {}
+    for kind, wanted, excluded in (
+        ("mood", criteria.moods, exclusions.moods),
+        ("genre", criteria.genres, exclusions.genres),
+        ("style", criteria.styles, exclusions.styles),
+    ):
+        levels: list[str] = []
+        if wanted:
+            levels += (query.mood_level,) if kind == "mood" else _TAG_LEVELS[kind]
+        if excluded:
+            levels += _EXCLUDED_LEVELS[kind]
+        if levels:
+            needed[kind] = tuple(dict.fromkeys(levels))
+    return needed
+
+
+def _exclusion_params(exclusions: Exclusions, tag_ids: TagIds) -> list[tuple[str, str]]:
+    """Return the filters that leave out excluded tags and album artists.
+
+    One `<level>.<kind>!=<id>` per excluded tag and level of `_EXCLUDED_LEVELS`
+    and one `artist.title!==<name>` per album artist; repeated keys are ANDed,
+    so a track passes when it matches none. Names the library's tag lists lack
+    exclude nothing. Artist names with a comma are left to the check after the
+    search, since PMS may read a comma as a list of values.
+    """
+    params: list[tuple[str, str]] = []
+    for kind, names in (
+        ("mood", exclusions.moods),
+        ("genre", exclusions.genres),
+        ("style", exclusions.styles),
+    ):
+        for level in _EXCLUDED_LEVELS[kind] if names else ():
+            ids = _ids_of(names, tag_ids.get((kind, level), {}))
+            params += [(f"{level}.{kind}!", tag_id) for tag_id in dict.fromkeys(ids)]
+    params += [
+        ("artist.title!=", name)
+        for name in dict.fromkeys(exclusions.artists)
+        if name.strip() and "," not in name
+    ]
+    return params
+
+
+def _folded(names: Iterable[str]) -> frozenset[str]:
+    """Return the names case-folded, for comparisons in any case."""
+    return frozenset(name.casefold() for name in names if name.strip())
+
+
+def _by_artist(track: Track, artists: frozenset[str]) -> bool:
+    """Return whether the track's artist or album artist is one of `artists`."""
+    return bool(artists) and (
+        track.artist.casefold() in artists or track.album_artist.casefold() in artists
+    )
+
+
+def _tagged(element: Element, tags: dict[str, frozenset[str]]) -> bool:
+    """Return whether an item's details carry one of the tags (element -> names)."""
+    return any(
+        child.attrib.get("tag", "").casefold() in tags.get(child.tag, frozenset())
+        for child in element
+    )
 
 
 def _refinement_params(query: TrackQuery, now: datetime) -> list[tuple[str, str]]:

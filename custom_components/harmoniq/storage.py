@@ -26,7 +26,9 @@ STORAGE_VERSION = 1
 # 1.2: every key present; runs carry their settings' fingerprint; playlists their
 #      consecutive failures.
 # 1.3: runs count their new tracks; playlists keep the track ids of their last runs.
-STORAGE_MINOR_VERSION = 3
+# 1.4: playlists keep their cover's key and artwork ids (`cover_key`, `artwork`,
+#      `user_artwork`).
+STORAGE_MINOR_VERSION = 4
 RECENT_RUNS = 2  # runs whose tracks a Daily Flow avoids picking again
 SAVE_DELAY = 5  # seconds
 
@@ -94,6 +96,14 @@ class PlaylistState:
     """Failed runs in a row, for the retry back-off."""
     recent: list[list[str]] = field(default_factory=list)
     """Track ids written by the last `RECENT_RUNS` successful runs, newest first."""
+    cover_key: str | None = None
+    """Key (`cover_art.cover_key`) of the cover last uploaded, or last left out
+    for the user's own artwork; None before the first."""
+    artwork: str | None = None
+    """The server's id of the cover Harmoniq uploaded; None until read after the
+    upload, "" when the server showed none after it."""
+    user_artwork: str | None = None
+    """The id of artwork the user set themselves, which Harmoniq leaves alone."""
 
     @property
     def recent_ids(self) -> frozenset[str]:
@@ -110,6 +120,9 @@ class _StoredPlaylist(TypedDict):
     last_run: dict[str, Any] | None
     failures: int
     recent: list[list[str]]
+    cover_key: str | None
+    artwork: str | None
+    user_artwork: str | None
 
 
 class _Stored(TypedDict):
@@ -124,14 +137,14 @@ class _HarmoniqStorage(Store[_Stored]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: Any
     ) -> _Stored:
-        """Bring a 1.1 or 1.2 file to 1.3: fill in every key it lacks."""
+        """Bring a 1.1 to 1.3 file to 1.4: fill in every key it lacks."""
         if old_major_version > STORAGE_VERSION:
             raise NotImplementedError  # a newer Harmoniq wrote it: don't guess
         return migrate_stored(old_data)
 
 
 def migrate_stored(old: Any) -> _Stored:
-    """Return a 1.1 or 1.2 store's data in the 1.3 shape.
+    """Return a 1.1 to 1.3 store's data in the 1.4 shape.
 
     Parts that are not what any version wrote are dropped with a warning; the rest
     is kept.
@@ -161,6 +174,9 @@ def migrate_stored(old: Any) -> _Stored:
             "last_run": run if isinstance(run, dict) else None,
             "failures": state.get("failures", 0),
             "recent": state.get("recent", []),
+            "cover_key": state.get("cover_key"),
+            "artwork": state.get("artwork"),
+            "user_artwork": state.get("user_artwork"),
         }
     return {
         "playlists": playlists,
@@ -171,6 +187,10 @@ def migrate_stored(old: Any) -> _Stored:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(slots=True)
@@ -213,6 +233,9 @@ class HarmoniqStore:
                     recent=[
                         [str(track_id) for track_id in run] for run in state["recent"]
                     ][:RECENT_RUNS],
+                    cover_key=_optional_text(state.get("cover_key")),
+                    artwork=_optional_text(state.get("artwork")),
+                    user_artwork=_optional_text(state.get("user_artwork")),
                 )
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
@@ -263,6 +286,9 @@ class HarmoniqStore:
                     "last_run": state.last_run.as_dict() if state.last_run else None,
                     "failures": state.failures,
                     "recent": state.recent,
+                    "cover_key": state.cover_key,
+                    "artwork": state.artwork,
+                    "user_artwork": state.user_artwork,
                 }
                 for subentry_id, state in self.playlists.items()
             },

@@ -444,6 +444,19 @@ class FakePlaylist:
     date_created: float = 0.0
     image: bytes | None = None
     image_type: str | None = None
+    image_version: int = 0
+    """Counts the images set: a new image gets a new tag, even with the same bytes
+    (Jellyfin's tag hashes the file's path and modification time)."""
+
+    def set_image(self, image: bytes | None, image_type: str = "image/jpeg") -> None:
+        """Set (None: remove) the primary image, as an upload does (tests: the user's)."""
+        self.image, self.image_type = image, image_type if image else None
+        self.image_version += 1
+
+    @property
+    def image_tag(self) -> str | None:
+        """`ImageTags.Primary`, None without an image."""
+        return _etag(self.image, self.image_version) if self.image else None
 
     @property
     def item_ids(self) -> list[str]:
@@ -2300,7 +2313,7 @@ class FakeJellyfinServer:
             parent_id=self.playlists_folder_id, type_name=TYPE_PLAYLIST,
         )  # fmt: skip
         dto["ChildCount"] = len(visible)
-        image = {"Primary": _etag(playlist.image)} if playlist.image else {}
+        image = {"Primary": playlist.image_tag} if playlist.image_tag else {}
         dto |= self._images(image)
         dto["LocationType"] = "FileSystem"
         dto["MediaType"] = playlist.media_type
@@ -3145,7 +3158,7 @@ class FakeJellyfinServer:
         except (binascii.Error, ValueError):
             raise _text(500) from None  # FormatException in FromBase64Transform
         if isinstance(item, FakePlaylist):
-            item.image, item.image_type = image, content_type
+            item.set_image(image, content_type)
         return NO_CONTENT
 
     # -- genres, filters, artists ---------------------------------------------------------------

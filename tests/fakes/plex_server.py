@@ -421,6 +421,10 @@ class FakePlaylist:
     updated_at: int = 0
     guid: str = ""
     posters: list[bytes | str] = field(default_factory=list)
+    """Every poster uploaded (bytes, or the `url=` given), oldest first."""
+    thumb: str | None = None
+    """`/library/metadata/{id}/thumb/{time}` once a poster is set, else None
+    (only the `composite` Plex draws from the items)."""
 
     @property
     def items(self) -> list[int]:
@@ -1212,8 +1216,13 @@ class FakePlexServer:
         sonic_analysis: bool = True,
         lt_matches_missing: bool = False,
         fold_diacritics: bool = False,
+        playlist_items_thumb: bool = True,
     ) -> None:
-        """Configure the server; nothing listens until `start()`."""
+        """Configure the server; nothing listens until `start()`.
+
+        `playlist_items_thumb`: the items reply of a playlist with a poster carries
+        its `thumb` (UNCONFIRMED for real PMS; the playlist's own reply does).
+        """
         self.token = token
         self.machine_identifier = machine_identifier
         self.friendly_name = friendly_name
@@ -1225,6 +1234,8 @@ class FakePlexServer:
         self.sonic_analysis = sonic_analysis
         self.lt_matches_missing = lt_matches_missing
         self.fold_diacritics = fold_diacritics
+        self.playlist_items_thumb = playlist_items_thumb
+        self._last_thumb_time = 0
         self.latency = 0.0
         self.gates: list[Gate] = []
         self.requests: list[RecordedRequest] = []
@@ -1773,10 +1784,23 @@ class FakePlexServer:
     def _posters(self, req: _Request) -> bytes:
         key = int(req.groups[0])
         if key in self.playlists:
-            self.playlists[key].posters.append(req.param("url") or req.body)
+            self.set_poster(self.playlists[key], req.param("url") or req.body)
         elif self._find(key) is None:
             raise FakePlexError(404)
         return b""
+
+    def set_poster(self, playlist: FakePlaylist, poster: bytes | str) -> None:
+        """Give a playlist a poster, as an upload does (tests: the user's own)."""
+        playlist.posters.append(poster)
+        # PMS names the poster by the upload time; two in one second get two names.
+        self._last_thumb_time = max(int(time.time()), self._last_thumb_time + 1)
+        playlist.thumb = (
+            f"/library/metadata/{playlist.rating_key}/thumb/{self._last_thumb_time}"
+        )
+
+    def remove_poster(self, playlist: FakePlaylist) -> None:
+        """Go back to the composite, as the user can in Plex Web (tests)."""
+        playlist.thumb = None
 
     def _rate(self, req: _Request) -> bytes:
         key, rating = req.param("key") or "", req.param("rating") or ""
@@ -1903,6 +1927,7 @@ class FakePlexServer:
             ("type", "playlist"), ("title", playlist.title), ("summary", playlist.summary),
             ("smart", int(playlist.smart)), ("playlistType", playlist.playlist_type),
             ("composite", f"/playlists/{key}/composite/{playlist.updated_at}"),
+            ("thumb", playlist.thumb),
             ("icon", "playlist://image.smart" if playlist.smart else None),
             ("content", playlist.content or None),
             ("duration", sum(t.duration_ms for _i, _s, t in tracks)), ("leafCount", len(tracks)),
@@ -2008,6 +2033,7 @@ class FakePlexServer:
             ("duration", sum(t.duration_ms for _i, _s, t in tracks) // 1000), ("leafCount", len(tracks)),
             ("playlistType", playlist.playlist_type), ("ratingKey", playlist.rating_key),
             ("smart", int(playlist.smart)), ("title", playlist.title),
+            ("thumb", playlist.thumb if self.playlist_items_thumb else None),
         ], page)  # fmt: skip
 
     def _editable(self, text: str) -> FakePlaylist:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import random
 from typing import Literal, Protocol
 
 from .generation import Generation
-from .models import Criteria, Refinements, Track, TrackQuery
+from .models import Criteria, Exclusions, Refinements, Track, TrackQuery
 from .sampling import Favour, TrackBranch, fair_sample, favour, pool_size
 from .selection import (
     STRICT_STEP,
@@ -55,6 +55,8 @@ class DailyFlowSettings:
     """"flow" orders the chosen tracks so that neighbours sound alike."""
     favour: Favour = "none"
     """Tracks to give better chances; "none" keeps every chance the same."""
+    exclusions: Exclusions = field(default_factory=Exclusions)
+    """What the playlist never contains; never relaxed."""
 
 
 def active_window(windows: Sequence[TimeWindow], moment: datetime) -> TimeWindow | None:
@@ -79,12 +81,15 @@ async def select_daily_flow(
     now: datetime,
     recent: frozenset[str] = frozenset(),
     rng: random.Random | None = None,
+    *,
+    held: frozenset[str] = frozenset(),
 ) -> Generation:
     """Choose the playlist for `now` (local, aware), relaxing filters as needed.
 
     Every eligible track has the same chance. Tracks in `recent` (written by the
     playlist's last runs) are left out while the eligible pool holds at least
-    `FRESH_POOL_FACTOR` playlists, and taken only to fill up otherwise.
+    `FRESH_POOL_FACTOR` playlists, and taken only to fill up otherwise. Tracks
+    in `held` (other playlists hold them) are always left out.
     """
     rng = rng or random.SystemRandom()
     window = active_window(settings.windows, now)
@@ -92,7 +97,12 @@ async def select_daily_flow(
         criteria=window.criteria if window else Criteria(),
         refinements=settings.refinements,
         limit=settings.size
-        * (CANDIDATES_PER_TRACK_AVOIDING_RECENT if recent else CANDIDATES_PER_TRACK),
+        * (
+            CANDIDATES_PER_TRACK_AVOIDING_RECENT
+            if recent or held
+            else CANDIDATES_PER_TRACK
+        ),
+        exclusions=settings.exclusions,
     )
     batches: list[list[Track]] = []
     steps_taken: list[str] = []
@@ -106,7 +116,9 @@ async def select_daily_flow(
             fresh_pool = pool_size(branches) >= FRESH_POOL_FACTOR * settings.size
             avoid = recent if fresh_pool else frozenset()
         batches.append(favour(fair_sample(branches, rng), settings.favour, rng))
-        candidates = merge_candidates(batches)
+        candidates = [
+            track for track in merge_candidates(batches) if track.id not in held
+        ]
         chosen = spread_artists(
             [track for track in candidates if track.id not in avoid],
             settings.size,

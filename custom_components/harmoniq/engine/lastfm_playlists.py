@@ -170,8 +170,9 @@ async def async_first_found(
     *,
     size: int,
     description: str,
+    accept: Callable[[Track], bool] = lambda _track: True,
 ) -> Generation:
-    """Take the first `size` source tracks the libraries have, in source order.
+    """Take the first `size` accepted source tracks the libraries have, in order.
 
     Source tracks looked at but not found are reported missing; those the user
     chose to ignore are not.
@@ -187,7 +188,7 @@ async def async_first_found(
         track = await matcher.async_find(source)
         if track is None:
             missing.append(str(source))
-        elif track.id not in seen:
+        elif track.id not in seen and accept(track):
             seen.add(track.id)
             found.append(track)
     return Generation(
@@ -207,6 +208,7 @@ async def async_discovery(
     size: int,
     tracks_per_artist: int,
     description: str,
+    accept: Callable[[Track], bool] = lambda _track: True,
 ) -> Generation:
     """Take up to `tracks_per_artist` found tracks per discovered artist, spread out.
 
@@ -232,7 +234,7 @@ async def async_discovery(
             track = await matcher.async_find(source)
             if track is None:
                 missing.append(str(source))
-            elif all(track.id != other.id for other in found):
+            elif accept(track) and all(track.id != other.id for other in found):
                 found.append(track)
                 taken += 1
     chosen = spread_artists(found, size, max(tracks_per_artist, 1))

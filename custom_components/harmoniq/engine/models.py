@@ -55,6 +55,28 @@ class Refinements:
 
 
 @dataclass(frozen=True, slots=True)
+class Exclusions:
+    """What a playlist never contains; names as the library spells them.
+
+    A name the library does not have excludes nothing. Tags are Jellyfin's
+    free-form tags (servers without them ignore the field).
+    """
+
+    artists: tuple[str, ...] = ()
+    """Track or album artists."""
+    genres: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        """Return whether anything is excluded."""
+        return bool(
+            self.artists or self.genres or self.moods or self.styles or self.tags
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class TrackQuery:
     """One server-side selection request."""
 
@@ -62,3 +84,5 @@ class TrackQuery:
     refinements: Refinements
     limit: int
     mood_level: MoodLevel = "track"
+    exclusions: Exclusions = Exclusions()
+    """Tracks matching these are never returned (filtered on the server where it can)."""

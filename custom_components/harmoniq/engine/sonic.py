@@ -80,7 +80,10 @@ async def async_seed_track(source: SonicSource, settings: SonicFlowSettings) -> 
 
 
 async def async_select_sonic_flow(
-    source: SonicSource, settings: SonicFlowSettings, now: datetime
+    source: SonicSource,
+    settings: SonicFlowSettings,
+    now: datetime,
+    accept: Callable[[Track], bool] = lambda _track: True,
 ) -> Generation:
     """Chain sonically similar tracks from the seed, in about one request per four.
 
@@ -102,6 +105,7 @@ async def async_select_sonic_flow(
             and per_artist[artist] < MAX_TRACKS_PER_ARTIST
             and (not chosen or chosen[-1].artist.casefold() != artist)
             and is_eligible(track, settings.refinements, now)
+            and accept(track)
         )
 
     def take(track: Track) -> None:
@@ -110,7 +114,7 @@ async def async_select_sonic_flow(
         chosen.append(track)
 
     used: set[str] = set()
-    if is_eligible(seed, settings.refinements, now):
+    if is_eligible(seed, settings.refinements, now) and accept(seed):
         take(seed)
     used.add(seed.id)
     anchors = [await _async_neighbours(source, seed)]  # neighbour lists
