@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 import math
 import random
@@ -329,10 +329,42 @@ async def test_search_requests(case: Case, exclusions: Exclusions) -> None:
     if case.kind == "plex":
         assert first == 1 + 3  # mood (track), genre (album, artist) tag lists
     else:
-        assert first == 1 + 1  # the excluded artist's id
+        assert first == 1 + 2  # the excluded artist's id, the library's tags
         assert again[0].param("excludeArtistIds")
         assert again[0].param("fields") == "Genres,Tags"
         assert again[0].param("limit") == str(EVERYTHING * 3)
+
+
+async def test_names_the_library_lacks_cost_nothing(case: Case) -> None:
+    """A season's tag the library does not have: the same search as without it.
+
+    On Jellyfin its genres and tags are read once (`/Items/Filters`), then no
+    larger sample and no `fields` are asked for; on Plex the tag lists say so.
+    """
+    absent = Exclusions(genres=("Christmas",), moods=("Christmas",), tags=("Xmas",))
+    await _search(case, _query(absent, limit=40))  # tag lists read, as when warm
+    case.clear()
+    await _search(case, _query(Exclusions(), limit=40))
+    plain = [(r.path, sorted(r.query)) for r in case.requests()]
+    case.clear()
+    await _search(case, _query(absent, limit=40))
+    assert [(r.path, sorted(r.query)) for r in case.requests()] == plain
+
+
+@pytest.mark.parametrize("fake", ["jellyfin"], indirect=True)
+async def test_jellyfin_mood_levels_ask_once(case: Case) -> None:
+    """The relaxation's album and artist mood levels reuse the track-level search.
+
+    Jellyfin's moods are track tags: all three levels ask the same. Asking the
+    same level again (a next run at the same moment) searches again.
+    """
+    query = _query(Exclusions(), limit=40, criteria=Criteria(moods=("Chill",)))
+    case.clear()
+    for level in ("track", "album", "artist"):
+        await _search(case, replace(query, mood_level=level))
+    assert len(case.requests()) == 1
+    await _search(case, query)
+    assert len(case.requests()) == 2
 
 
 async def test_plex_filters_on_the_server(

@@ -15,6 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.harmoniq.const import (
+    CONF_EXCLUDE_GENRES,
+    CONF_EXCLUDE_MOODS,
     CONF_KIND,
     CONF_ORDER,
     CONF_SEED,
@@ -216,3 +218,34 @@ async def test_sonic_issue_only_when_the_server_lacks_analysis(
     assert run is not None
     assert run.status == "ok"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize(
+    "playlist_subentries",
+    [
+        _playlist(
+            "Sonic Flow",
+            **{
+                CONF_KIND: KIND_SONIC_FLOW,
+                CONF_SEED_MODE: "recent",
+                CONF_EXCLUDE_GENRES: ["Rock", "Electronic"],
+                CONF_EXCLUDE_MOODS: ["Dreamy"],
+            },
+        )
+    ],
+)
+async def test_sonic_flow_leaves_out_excluded_tags(
+    hass: HomeAssistant,
+    plex_server: FakePlexServer,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Neighbours with an excluded genre (album or artist) or mood are left out."""
+    coordinator = await _run(hass, config_entry)
+    tracks = plex_server.playlist_tracks("Sonic Flow")
+    assert len(tracks) >= 30
+    for track in tracks:
+        genres = {*track.album.genres, *track.album.artist.genres}
+        assert not genres & {"Rock", "Electronic"}, track
+        assert "Dreamy" not in track.moods, track
+    assert coordinator.data is not None
+    assert len(coordinator.data.tracks) == len(tracks)

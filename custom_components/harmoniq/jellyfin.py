@@ -29,7 +29,7 @@ from homeassistant.util.json import json_loads
 
 from .const import DEFAULT_MOOD_PREFIX
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
-from .engine.models import Exclusions, Track, TrackQuery
+from .engine.models import Exclusions, MoodLevel, Track, TrackQuery
 from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
     ArtworkNotAllowedError,
@@ -62,6 +62,9 @@ MAX_ARTIST_IDS: Final = 100
 REFINED_OVERFETCH: Final = 3
 # Seconds the ids an excluded artist's name resolves to are reused by searches.
 ARTIST_IDS_TTL: Final = 3600
+# Seconds the genres and tags a library has are reused for, to skip excluded
+# names the library does not have (a season's tag, typically).
+TAG_NAMES_TTL: Final = 6 * 3600
 # The rating a liked or favourite track counts as (0-10 scale).
 LIKED_RATING: Final = 10.0
 # First version with `POST /Playlists/{id}` (replace all entries in one request).
@@ -467,6 +470,12 @@ class JellyfinMusicServer:
         self._fold_punctuation = release is None or int(release[1]) >= 12
         self._artist_ids: dict[str, tuple[float, tuple[str, ...]]] = {}
         """Clean artist name -> (expiry on the monotonic clock, artist ids)."""
+        self._tag_names: dict[str, tuple[float, frozenset[str], frozenset[str]]] = {}
+        """Library -> (expiry on the monotonic clock, clean genres, clean tags)."""
+        self._last_search: (
+            tuple[tuple[Any, ...], MoodLevel, list[TrackBranch]] | None
+        ) = None
+        """The last search and its mood level, reused when only that differs."""
 
     @classmethod
     async def async_connect(
@@ -620,9 +629,16 @@ class JellyfinMusicServer:
         (`_excluded`) on the `fields=Genres,Tags` of a sample `REFINED_OVERFETCH`
         times as large, like the refinements. Excluded styles are ignored.
         """
-        criteria, exclusions = query.criteria, query.exclusions
+        criteria = query.criteria
         if criteria.styles:
             return []
+        exclusions = await self._async_in_library(library_keys, query.exclusions)
+        # Tags live on tracks only: a relaxation to another mood level asks the
+        # same again, answered by the last search (a repeated search is not).
+        same = (tuple(library_keys), replace(query, mood_level="track"), now)
+        last = self._last_search
+        if last is not None and last[0] == same and last[1] != query.mood_level:
+            return last[2]
         params: list[tuple[str, str]] = [("sortBy", "Random")]
         if criteria.genres:
             params.append(("genres", "|".join(criteria.genres)))
@@ -659,7 +675,53 @@ class JellyfinMusicServer:
                     scaled_pool(total, len(eligible), len(items)),
                 )
             )
+        self._last_search = (same, query.mood_level, branches)
         return branches
+
+    async def _async_in_library(
+        self, library_keys: Sequence[str], exclusions: Exclusions
+    ) -> Exclusions:
+        """Return the exclusions less the genres, moods and tags no library has.
+
+        One `/Items/Filters` request per library every `TAG_NAMES_TTL` seconds,
+        so that a name the libraries lack (a season's tag) costs neither a
+        larger sample nor a check.
+        """
+        if not (exclusions.genres or exclusions.moods or exclusions.tags):
+            return exclusions
+        genres: set[str] = set()
+        tags: set[str] = set()
+        now = time.monotonic()
+        for library_key in library_keys:
+            cached = self._tag_names.get(library_key)
+            if cached is None or cached[0] <= now:
+                filters = _object(
+                    await self._api.request(
+                        "GET",
+                        "/Items/Filters",
+                        [
+                            ("parentId", library_key),
+                            ("userId", self._user_id),
+                            ("includeItemTypes", "Audio"),
+                        ],
+                    ),
+                    "filters",
+                )
+                cached = (
+                    now + TAG_NAMES_TTL,
+                    frozenset(self._clean(g) for g in _strings(filters, "Genres")),
+                    frozenset(self._clean(t) for t in _strings(filters, "Tags")),
+                )
+                self._tag_names[library_key] = cached
+            genres |= cached[1]
+            tags |= cached[2]
+        clean, prefix = self._clean, self._mood_prefix
+        return replace(
+            exclusions,
+            genres=tuple(g for g in exclusions.genres if clean(g) in genres),
+            moods=tuple(m for m in exclusions.moods if clean(prefix + m) in tags),
+            tags=tuple(t for t in exclusions.tags if clean(t) in tags),
+        )
 
     async def async_drop_excluded(
         self, tracks: Sequence[Track], exclusions: Exclusions
@@ -673,6 +735,9 @@ class JellyfinMusicServer:
         excluded. A track Jellyfin no longer has is kept: nothing says it is
         excluded.
         """
+        if all(track.library_key for track in tracks):
+            libraries = list(dict.fromkeys(track.library_key for track in tracks))
+            exclusions = await self._async_in_library(libraries, exclusions)
         if not replace(exclusions, styles=()):
             return list(tracks)
         excluded = self._excluded(exclusions)
