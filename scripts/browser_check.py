@@ -254,8 +254,9 @@ def add_entry(session: Session) -> None:
     dialog.get_by_text("Plex Media Server", exact=True).click()
     expect(dialog.get_by_text("Connect to Plex").first).to_be_visible()
 
-    url_field = dialog.locator("ha-selector").filter(has=session.field("url"))
+    url_field = session.item("url")
     help_text = url_field.locator("ha-markdown")
+    help_text.locator("code, a").first.wait_for()  # rendered
     session.check(
         help_text.locator("code").count() == 1 and help_text.locator("a").count() == 0,
         "the example URL in the Server URL help is code, not a link",
@@ -369,11 +370,11 @@ def playlist_form(session: Session) -> None:
     for kind, name in LIBRARY_NAMES.items():
         picker = session.item(f"exclude_{kind.lower()}")
         picker.scroll_into_view_if_needed()
-        picker.locator("ha-generic-picker").click()
-        option = page.get_by_role("option", name=name, exact=True)
-        shown = option.first.is_visible()
+        picker.get_by_role("button", name=kind).click()
+        options = page.locator("ha-combo-box-item")
+        options.first.wait_for()
         session.check(
-            shown,
+            options.get_by_text(name, exact=True).first.is_visible(),
             f'Exclusions > {kind} offers the library\'s "{name}"',
             session.shot(f"exclusions-{kind.lower()}"),
         )

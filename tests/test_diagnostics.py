@@ -35,6 +35,7 @@ async def test_diagnostics(
     assert diagnostics["entry"]["data"]["api_key"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["username"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["libraries"] == [str(MUSIC_SECTION)]
+    assert diagnostics["entry"]["options"] == dict(init_integration.options)
     assert diagnostics["server"]["unique_id"] == MACHINE_IDENTIFIER
     [playlist] = diagnostics["playlists"]
     assert playlist["title"] == "Daily Flow"

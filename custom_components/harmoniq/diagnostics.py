@@ -51,6 +51,7 @@ def _entry_summary(entry: HarmoniqConfigEntry) -> dict[str, Any]:
         "entry": {
             "title": entry.title,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
         },
         "server": asdict(data.server.info),
         "lastfm_key_rejected": data.lastfm_key_rejected,

@@ -744,25 +744,14 @@ class JellyfinMusicServer:
         unique = list(
             dict.fromkeys(guid for track in tracks if (guid := _guid(track.id)))
         )
-        dropped: set[str] = set()
-        for start in range(0, len(unique), IDS_PER_REQUEST):
-            reply = await self._api.request(
-                "GET",
-                "/Items",
-                [
-                    ("userId", self._user_id),
-                    ("ids", ",".join(unique[start : start + IDS_PER_REQUEST])),
-                    ("recursive", "true"),
-                    ("fields", "Genres,Tags"),
-                    ("enableImages", "false"),
-                    ("enableUserData", "false"),
-                ],
-            )
-            dropped.update(
-                guid
-                for item in _items(reply, "tracks")
-                if excluded(item) and (guid := _guid(_text(item.get("Id"))))
-            )
+        items = await self._async_items_by_id(
+            unique, ("fields", "Genres,Tags"), ("enableUserData", "false")
+        )
+        dropped = {
+            guid
+            for item in items
+            if excluded(item) and (guid := _guid(_text(item.get("Id"))))
+        }
         return [track for track in tracks if _guid(track.id) not in dropped]
 
     def _clean(self, text: str) -> str:
@@ -840,27 +829,34 @@ class JellyfinMusicServer:
             ids += cached[1]
         return list(dict.fromkeys(ids))
 
-    async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
-        """Return tracks by id, in the given order; unknown ids are left out."""
-        wanted = [guid for track_id in track_ids if (guid := _guid(track_id))]
-        unique = list(dict.fromkeys(wanted))
-        found: dict[str, Track] = {}
-        for start in range(0, len(unique), IDS_PER_REQUEST):
+    async def _async_items_by_id(
+        self, guids: Sequence[str], *extra: tuple[str, str]
+    ) -> list[dict[str, Any]]:
+        """Return the items of these ids: one request per `IDS_PER_REQUEST`."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(guids), IDS_PER_REQUEST):
             reply = await self._api.request(
                 "GET",
                 "/Items",
                 [
                     ("userId", self._user_id),
-                    ("ids", ",".join(unique[start : start + IDS_PER_REQUEST])),
+                    ("ids", ",".join(guids[start : start + IDS_PER_REQUEST])),
                     ("recursive", "true"),
                     ("enableImages", "false"),
+                    *extra,
                 ],
             )
-            for item in _items(reply, "tracks"):
-                if item.get("Type") == "Audio" and (
-                    guid := _guid(_text(item.get("Id")))
-                ):
-                    found[guid] = _track(item, "")
+            items += _items(reply, "tracks")
+        return items
+
+    async def async_get_tracks(self, track_ids: Sequence[str]) -> list[Track]:
+        """Return tracks by id, in the given order; unknown ids are left out."""
+        wanted = [guid for track_id in track_ids if (guid := _guid(track_id))]
+        found = {
+            guid: _track(item, "")
+            for item in await self._async_items_by_id(list(dict.fromkeys(wanted)))
+            if item.get("Type") == "Audio" and (guid := _guid(_text(item.get("Id"))))
+        }
         return [found[guid] for guid in wanted if guid in found]
 
     async def _async_library_tracks(
