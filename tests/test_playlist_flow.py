@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_NAME
@@ -78,6 +79,12 @@ async def test_add_daily_flow(
 ) -> None:
     """A second Daily Flow is added, with tags spelled as the library spells them."""
     result = await _start(hass, init_integration)
+    defaults = {
+        str(key): key.default()
+        for key in result["data_schema"].schema
+        if key.default is not vol.UNDEFINED
+    }
+    assert defaults[CONF_NAME] == "Daily Flow 2"  # "Daily Flow" is taken
     placeholders = result["description_placeholders"]
     assert "Chill" in placeholders["moods"]
     assert "Rock" in placeholders["genres"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+import itertools
 from typing import Any
 from uuid import uuid4
 
@@ -1250,7 +1251,7 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         return lists
 
     def _shape_fields(self) -> dict[vol.Marker, Any]:
-        """Return the fields after a kind's own: repeats, cover, exclusions."""
+        """Return the fields after a kind's own: repeats, cover, condition, exclusions."""
         capabilities = self._capabilities
 
         def names(options: tuple[str, ...] = ()) -> SelectSelector:
@@ -1273,14 +1274,33 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
         return {
             vol.Required(CONF_NO_REPEATS, default=True): bool,
             vol.Required(CONF_COVER_ART, default=True): bool,
+            # The selector refuses a template that cannot be read.
+            vol.Optional(CONF_ACTIVE_WHEN): TemplateSelector(),
             vol.Optional(SECTION_EXCLUSIONS): section(
                 vol.Schema(exclusions), {"collapsed": True}
             ),
         }
 
-    def _common_fields(self, default_name: str) -> dict[vol.Marker, Any]:
-        """Return the fields every playlist has: name, size, interval, libraries."""
+    def _common_fields(self, kind_name: str) -> dict[vol.Marker, Any]:
+        """Return the fields every playlist has: name, size, interval, libraries.
+
+        The name defaults to the kind's, numbered when a playlist has it already.
+        """
         entry: HarmoniqConfigEntry = self._get_entry()
+        current = self._current
+        taken = {
+            subentry.title.casefold()
+            for subentry in entry.subentries.values()
+            if current is None or subentry.subentry_id != current.subentry_id
+        }
+        default_name = next(
+            name
+            for number in itertools.count(1)
+            if (
+                name := kind_name if number == 1 else f"{kind_name} {number}"
+            ).casefold()
+            not in taken
+        )
         return {
             vol.Required(CONF_NAME, default=default_name): TextSelector(),
             vol.Required(CONF_SIZE, default=DEFAULT_SIZE): NumberSelector(
@@ -1304,8 +1324,6 @@ class PlaylistSubentryFlow(ConfigSubentryFlow):
                     mode=NumberSelectorMode.BOX,
                 )
             ),
-            # The selector refuses a template that cannot be read.
-            vol.Optional(CONF_ACTIVE_WHEN): TemplateSelector(),
             vol.Required(
                 CONF_LIBRARIES, default=list(entry.data[CONF_LIBRARIES])
             ): SelectSelector(
