@@ -39,6 +39,8 @@ import uuid
 
 from aiohttp import web
 
+from . import common
+from .common import FakeHttpServer, Fault, drop_connection, trickle
 from .jellyfin_library import (
     MOOD_TAG_PREFIX,
     JellyfinAlbum,
@@ -59,6 +61,7 @@ ERROR_TEXT = b"Error processing request."
 JSON_TYPE = "application/json; charset=utf-8"
 PROBLEM_TYPE = "application/problem+json; charset=utf-8"
 MALFORMED_JSON = b'{"Items":[{"Name":"Bro'
+_TRICKLE_HEADERS = {"Content-Type": JSON_TYPE, "Server": "Kestrel"}
 QUICK_CONNECT_LIFETIME = 600.0  # seconds (10 minutes)
 RANDOM_MIX_LIMIT = 200  # InstantMix: random genre-sharing tracks
 SIMILAR_LIMIT_12 = 50  # /Items/{id}/Similar default limit in 12.0
@@ -488,16 +491,8 @@ class OtherLibrary:
 
 
 @dataclass
-class RecordedRequest:
-    """One request the fake received, with what it answered."""
-
-    method: str
-    path: str
-    query: list[tuple[str, str]]  # decoded, in order, repeated keys kept
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None  # None: the connection was dropped
-    response: bytes = b""
+class RecordedRequest(common.RecordedRequest):
+    """A recorded request; query keys are case-insensitive, as in Jellyfin."""
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter (keys are case-insensitive)."""
@@ -507,34 +502,6 @@ class RecordedRequest:
     def json(self) -> Any:
         """The JSON answer (raises on an empty or non-JSON answer)."""
         return json.loads(self.response)
-
-
-@dataclass
-class Fault:
-    """A fault to answer matching requests with instead of the real reply."""
-
-    kind: Literal["status", "drop", "malformed", "empty", "trickle"]
-    status: int
-    path_prefix: str
-    method: str | None
-    remaining: int | None  # None: until clear_faults()
-    chunk_size: int = 1  # trickle: bytes sent at a time
-    interval: float = 0.1  # trickle: seconds between two sends
-
-
-@dataclass
-class Gate:
-    """Holds requests of one method under a path until released."""
-
-    method: str
-    path: str
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set when a held request has arrived."""
-    released: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def release(self) -> None:
-        """Let held and later requests through."""
-        self.released.set()
 
 
 # ---------------------------------------------------------------------------------------
@@ -877,7 +844,7 @@ type Handler = Callable[[_Ctx], Any]
 _ANONYMOUS = True
 
 
-class FakeJellyfinServer:
+class FakeJellyfinServer(FakeHttpServer[RecordedRequest]):
     """A fake Jellyfin on 127.0.0.1; `await start()`, use `url`, `await stop()`.
 
     `version` ("10.10", "10.11", "12.0") selects the documented differences: legacy
@@ -912,11 +879,14 @@ class FakeJellyfinServer:
 
     Test helpers: `add_user`, `issue_token`, `revoke_token`, `create_api_key`,
     `approve_quick_connect`, `create_playlist`, `playlist_tracks`, `user_data_of`,
-    `inject_fault`, `hold`, `latency`, `requests`, `clear_requests`, `clear_faults`;
+    `inject_fault`, `hold`, `latency`, `requests`, `clear_requests`, `clear_faults`
+    (gates and faults match their path prefix ignoring case, below the base URL);
     `seeded_server()` builds one with a generated library and two users. Deleting a
     track or album with `DELETE /Items/{id}` (admin or API key) removes it from the
     `JellyfinLibrary` object itself.
     """
+
+    fold_path_case = True
 
     def __init__(
         self,
@@ -948,6 +918,7 @@ class FakeJellyfinServer:
         """Configure the server; nothing listens until `start()`."""
         if version not in VERSIONS:
             raise ValueError(f"unknown Jellyfin version {version!r}")
+        super().__init__()
         self.version: Version = version
         self.libraries: list[JellyfinLibrary] = list(libraries)
         self.other_libraries = [
@@ -980,84 +951,29 @@ class FakeJellyfinServer:
         self.playlists_view = playlists_view
         self.dates_with_z = dates_with_z
         self.clock = clock
-        self.latency = 0.0
         self.users: dict[str, FakeUser] = {}
         self.tokens: dict[str, FakeToken] = {}
         self.quick_connect: dict[str, QuickConnectRequest] = {}
         self.playlists: dict[str, FakePlaylist] = {}
         self.created_artists: dict[str, JellyfinArtist] = {}
         """Artists the server created as a side effect of `artists=<unknown name>`."""
-        self.requests: list[RecordedRequest] = []
-        self.faults: list[Fault] = []
-        self.gates: list[Gate] = []
         self.internal_errors: list[str] = []
         """Unexpected exceptions in the fake itself (answered 500); tests assert none."""
-        self.url = ""
-        self._runner: web.AppRunner | None = None
         self._rng = random.Random(seed)
         self._index_cache: tuple[tuple[Any, ...], _Index] | None = None
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
         self._add_routes()
 
-    # -- lifecycle ----------------------------------------------------------------------------
+    # -- lifecycle and test controls (more in `FakeHttpServer`) ---------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (a random free port by default)."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.url = f"http://{bound_host}:{bound_port}{self.base_url}"
+        """Listen on host:port (a random free port by default); `url` has the base URL."""
+        await super().start(host, port)
+        self.url += self.base_url
 
-    async def stop(self) -> None:
-        """Stop listening and release everything."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    # -- test controls --------------------------------------------------------------------------
     @property
     def version_string(self) -> str:
         """`Version` as `/System/Info` gives it ("10.11.11", "12.0.0"...)."""
         return VERSIONS[self.version]
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        self.requests.clear()
-
-    def inject_fault(
-        self,
-        kind: Literal["status", "drop", "malformed", "empty", "trickle"],
-        *,
-        status: int = 500,
-        path_prefix: str = "",
-        method: str | None = None,
-        times: int | None = None,
-        chunk_size: int = 1,
-        interval: float = 0.1,
-    ) -> None:
-        """Answer matching requests with a fault instead of the real reply.
-
-        `status`: that status (400 and 500 with the `text/plain` exception body,
-        others such as a proxy's 502/503 empty); `drop`: a dropped connection; `malformed`: 200 with truncated JSON;
-        `empty`: 200 with an empty body; `trickle`: the real reply, headers (and
-        Content-Length) at once and the body `chunk_size` bytes every `interval` s.
-        `path_prefix` is matched case-insensitively, without the base URL.
-        """
-        self.faults.append(
-            Fault(kind, status, path_prefix, method, times, chunk_size, interval)
-        )
-
-    def clear_faults(self) -> None:
-        """Remove every injected fault."""
-        self.faults.clear()
-
-    def hold(self, method: str, path_prefix: str) -> Gate:
-        """Hold matching requests (already recorded) until the gate is released."""
-        gate = Gate(method, path_prefix)
-        self.gates.append(gate)
-        return gate
 
     def add_library(self, library: JellyfinLibrary) -> JellyfinLibrary:
         """Add a music library (every user with `enable_all_folders` sees it)."""
@@ -1213,14 +1129,7 @@ class FakeJellyfinServer:
         path = self._strip_base_url(request.path)
         if path is None:
             return self._send(record, 404, b"", None, started)
-        for gate in list(self.gates):
-            if request.method == gate.method and path.lower().startswith(
-                gate.path.lower()
-            ):
-                gate.arrived.set()
-                await gate.released.wait()
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        await self._wait(request.method, path)
         fault = self._take_fault(request.method, path)
         if fault is not None and fault.kind != "trickle":
             return self._fault_reply(request, record, fault, started)
@@ -1259,7 +1168,7 @@ class FakeJellyfinServer:
         payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
         if fault is not None:  # trickle
             record.response = payload.encode()
-            return await self._trickle(request, record, fault)
+            return await trickle(request, record, fault, _TRICKLE_HEADERS)
         return self._send(record, 200, payload.encode(), JSON_TYPE, started)
 
     def _strip_base_url(self, path: str) -> str | None:
@@ -1270,18 +1179,6 @@ class FakeJellyfinServer:
         if path.lower() != base and not path.lower().startswith(base + "/"):
             return None
         return path[len(self.base_url) :] or "/"
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.method in (None, method) and path.lower().startswith(
-                fault.path_prefix.lower()
-            ):
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None
 
     @staticmethod
     def _send(
@@ -1333,11 +1230,13 @@ class FakeJellyfinServer:
         fault: Fault,
         started: float,
     ) -> web.Response:
-        """Answer with an injected fault (a trickle is answered by the route)."""
+        """Answer with an injected fault (a trickle is answered by the route).
+
+        A `status` fault of 400 or 500 has the `text/plain` exception body; others
+        (such as a proxy's 502/503) are empty.
+        """
         if fault.kind == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing is written on an aborted connection
+            drop_connection(request)
         if fault.kind == "malformed":
             return self._send(record, 200, MALFORMED_JSON, JSON_TYPE, started)
         if fault.kind == "empty":
@@ -1345,29 +1244,6 @@ class FakeJellyfinServer:
         if fault.status in (400, 500):  # what the exception middleware answers
             return self._error_reply(record, _text(fault.status), started)
         return self._send(record, fault.status, b"", None, started)
-
-    @staticmethod
-    async def _trickle(
-        request: web.Request, record: RecordedRequest, fault: Fault
-    ) -> web.StreamResponse:
-        """Send the 200 reply slowly; `record.response` keeps what was sent."""
-        body, record.response = record.response, b""
-        record.status = 200
-        response = web.StreamResponse(
-            status=200, headers={"Content-Type": JSON_TYPE, "Server": "Kestrel"}
-        )
-        response.content_length = len(body)
-        await response.prepare(request)
-        for start in range(0, len(body), fault.chunk_size):
-            await asyncio.sleep(fault.interval)
-            chunk = body[start : start + fault.chunk_size]
-            try:
-                await response.write(chunk)
-            except ConnectionError:  # the client gave up
-                return response
-            record.response += chunk
-        await response.write_eof()
-        return response
 
     # -- authentication -------------------------------------------------------------------------
     def _authenticate(self, request: web.Request) -> _Auth:

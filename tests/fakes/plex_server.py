@@ -23,13 +23,15 @@ import operator
 import random
 import re
 import time
-from typing import Any, Literal
+from typing import Any
 import unicodedata
 from urllib.parse import unquote_plus
 import uuid
 
 from aiohttp import web
 
+from . import common
+from .common import FakeHttpServer, Fault, drop_connection, trickle
 from .plex_library import (
     FakeAlbum,
     FakeArtist,
@@ -349,38 +351,14 @@ def _error_html(status: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Recorded requests, faults, playlists.
+# Recorded requests and playlists.
 # ---------------------------------------------------------------------------------------
-@dataclass
-class RecordedRequest:
-    """One request the fake received, with what it answered."""
+@dataclass(kw_only=True)
+class RecordedRequest(common.RecordedRequest):
+    """A recorded request with the paging it asked for (parameter or header)."""
 
-    method: str
-    path: str
-    query: list[tuple[str, str]]  # decoded, in order, repeated keys kept
-    headers: dict[str, str]
-    body: bytes
-    container_start: int | None
-    container_size: int | None
-    status: int | None = None  # None: the connection was dropped
-    response: bytes = b""
-
-    def param(self, name: str) -> str | None:
-        """Return the first value of a query parameter."""
-        return next((value for key, value in self.query if key == name), None)
-
-
-@dataclass
-class Fault:
-    """A fault to answer matching requests with instead of the real reply."""
-
-    kind: Literal["status", "drop", "malformed", "empty", "trickle"]
-    status: int
-    path_prefix: str
-    method: str | None
-    remaining: int | None  # None: until clear_faults()
-    chunk_size: int = 1  # trickle: bytes sent at a time
-    interval: float = 0.1  # trickle: seconds between two sends
+    container_start: int | None = None
+    container_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,21 +367,6 @@ class PlaylistEntry:
 
     item_id: int
     rating_key: int
-
-
-@dataclass
-class Gate:
-    """Holds requests of one method under a path until released."""
-
-    method: str
-    path: str
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set when a held request has arrived."""
-    released: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def release(self) -> None:
-        """Let held and later requests through."""
-        self.released.set()
 
 
 @dataclass
@@ -1195,7 +1158,7 @@ class _MusicSection:
 Route = tuple[str, re.Pattern[str], Callable[[_Request], bytes]]
 
 
-class FakePlexServer:
+class FakePlexServer(FakeHttpServer[RecordedRequest]):
     """A fake PMS on 127.0.0.1; `await start()`, point plexapi at `url`, `await stop()`.
 
     Filter semantics follow SQL where PMS is unconfirmed: items lacking a value match no
@@ -1223,6 +1186,7 @@ class FakePlexServer:
         `playlist_items_thumb`: the items reply of a playlist with a poster carries
         its `thumb` (UNCONFIRMED for real PMS; the playlist's own reply does).
         """
+        super().__init__()
         self.token = token
         self.machine_identifier = machine_identifier
         self.friendly_name = friendly_name
@@ -1236,13 +1200,7 @@ class FakePlexServer:
         self.fold_diacritics = fold_diacritics
         self.playlist_items_thumb = playlist_items_thumb
         self._last_thumb_time = 0
-        self.latency = 0.0
-        self.gates: list[Gate] = []
-        self.requests: list[RecordedRequest] = []
         self.playlists: dict[int, FakePlaylist] = {}
-        self.faults: list[Fault] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
         self._rng = random.Random()
         self._next_playlist_key = PLAYLIST_KEY_BASE
         self._next_item_id = 1
@@ -1277,64 +1235,12 @@ class FakePlexServer:
             )
         ]
 
-    # -- lifecycle and test controls ------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (a random free port by default)."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.url = f"http://{bound_host}:{bound_port}"
-
-    async def stop(self) -> None:
-        """Stop listening and release everything."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
+    # -- test controls (more in `FakeHttpServer`) ------------------------------------------
     def replace_library(self, section_id: int, library: FakeLibrary) -> None:
         """Swap a music section's content (e.g. for an emptied library)."""
         section = self.sections[section_id]
         section.library = library
         section._index = None
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        self.requests.clear()
-
-    def inject_fault(
-        self,
-        kind: Literal["status", "drop", "malformed", "empty", "trickle"],
-        *,
-        status: int = 500,
-        path_prefix: str = "",
-        method: str | None = None,
-        times: int | None = None,
-        chunk_size: int = 1,
-        interval: float = 0.1,
-    ) -> None:
-        """Answer matching requests with a fault instead of the real reply.
-
-        `status`: the error status; `drop`: a dropped connection; `malformed`: bad
-        XML; `empty`: 200 with an empty body; `trickle`: the real reply, with its
-        headers (and Content-Length) at once and its body `chunk_size` bytes every
-        `interval` seconds.
-        """
-        self.faults.append(
-            Fault(kind, status, path_prefix, method, times, chunk_size, interval)
-        )
-
-    def hold(self, method: str, path_prefix: str) -> Gate:
-        """Hold matching requests (already recorded) until the gate is released."""
-        gate = Gate(method, path_prefix)
-        self.gates.append(gate)
-        return gate
-
-    def clear_faults(self) -> None:
-        """Remove every injected fault."""
-        self.faults.clear()
 
     def create_playlist(
         self,
@@ -1389,15 +1295,11 @@ class FakePlexServer:
         )
         record = RecordedRequest(
             request.method, request.path, params, dict(request.headers), body,
-            int(start) if start and start.isdigit() else None, int(size) if size and size.isdigit() else None,
+            container_start=int(start) if start and start.isdigit() else None,
+            container_size=int(size) if size and size.isdigit() else None,
         )  # fmt: skip
         self.requests.append(record)
-        for gate in list(self.gates):
-            if request.method == gate.method and request.path.startswith(gate.path):
-                gate.arrived.set()
-                await gate.released.wait()
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        await self._wait(request.method, request.path)
         fault = self._take_fault(request.method, request.path)
         if fault is not None and fault.kind != "trickle":
             return self._fault_reply(request, record, fault)
@@ -1423,19 +1325,9 @@ class FakePlexServer:
                 except FakePlexError as err:
                     return self._error(record, err.status, path)
                 if fault is not None:  # trickle
-                    return await self._trickle(request, record, fault)
+                    return await trickle(request, record, fault, XML_HEADERS)
                 return reply
         return self._error(record, 404, path)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if (fault.method in (None, method)) and path.startswith(fault.path_prefix):
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None
 
     @staticmethod
     def _reply(
@@ -1449,34 +1341,12 @@ class FakePlexServer:
     ) -> web.Response:
         """Answer with an injected fault (a trickle is answered by the route)."""
         if fault.kind == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing is written on an aborted connection
+            drop_connection(request)
         if fault.kind == "malformed":
             return self._reply(record, 200, MALFORMED_XML, XML_HEADERS)
         if fault.kind == "empty":
             return self._reply(record, 200, b"", XML_HEADERS)
         return self._error(record, fault.status, request.path)
-
-    @staticmethod
-    async def _trickle(
-        request: web.Request, record: RecordedRequest, fault: Fault
-    ) -> web.StreamResponse:
-        """Send the recorded 200 reply slowly; `record.response` keeps what was sent."""
-        body, record.response = record.response, b""
-        response = web.StreamResponse(status=200, headers=XML_HEADERS)
-        response.content_length = len(body)
-        await response.prepare(request)
-        for start in range(0, len(body), fault.chunk_size):
-            await asyncio.sleep(fault.interval)
-            chunk = body[start : start + fault.chunk_size]
-            try:
-                await response.write(chunk)
-            except ConnectionError:  # the client gave up
-                return response
-            record.response += chunk
-        await response.write_eof()
-        return response
 
     def _error(self, record: RecordedRequest, status: int, path: str) -> web.Response:
         html = (
