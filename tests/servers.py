@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from tests.fakes.jellyfin_server import FakeJellyfinServer
+from tests.fakes.plex_library import FakeTrack
 from tests.fakes.plex_server import FakePlexServer
 
 
@@ -139,3 +141,18 @@ class Server:
             self.fake.create_playlist(title, [], summary="mine")
         else:
             self.fake.create_playlist(title, self.fake.user("alice"))
+
+
+def plex_track_item(track: FakeTrack) -> dict[str, Any]:
+    """Return a fake Plex track as Harmoniq's actions report a track."""
+    return {
+        "id": str(track.rating_key),
+        "artist": track.track_artist,
+        "title": track.title,
+        "album": track.album.title,
+        "duration": round(track.duration_ms / 1000),
+        "rating": None if track.user_rating is None else track.user_rating / 2,
+        "last_played": None
+        if track.last_viewed_at is None
+        else datetime.fromtimestamp(track.last_viewed_at, UTC).isoformat(),
+    }

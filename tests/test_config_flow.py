@@ -578,6 +578,29 @@ async def test_reauth_lastfm_needs_a_key(
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def test_reauth_lastfm_key_alone_drops_the_username(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    lastfm_server: FakeLastFmServer,
+) -> None:
+    """A key without a username replaces the whole Last.fm account; the rest stays."""
+    config_entry.add_to_hass(hass)
+    kept = {k: v for k, v in config_entry.data.items() if k != CONF_USERNAME}
+    result = await config_entry.start_reauth_flow(hass, data={REAUTH_LASTFM: True})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "rj"}
+    )
+    assert result["errors"] == {CONF_API_KEY: "api_key_required"}
+    assert lastfm_server.requests == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: f" {LASTFM_API_KEY} ", CONF_USERNAME: " "}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data == kept
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def _start_playlist_flow(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_TYPE_PLAYLIST), context={"source": SOURCE_USER}

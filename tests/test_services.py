@@ -37,6 +37,7 @@ from custom_components.harmoniq.const import (
 from tests.conftest import MUSIC_SECTION, PLEX_TOKEN, playlist_subentry, setup_entry
 from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
+from tests.servers import plex_track_item
 
 pytestmark = [
     pytest.mark.usefixtures("lastfm_server"),
@@ -354,8 +355,9 @@ async def test_set_track_match_when_plex_fails(
     assert init_integration.runtime_data.store.matches == {}
 
     plex_server.clear_faults()
-    response = await _set_match(hass, {"track": str(plex_library.tracks[3].rating_key)})
-    assert response["match"]["title"] == plex_library.tracks[3].title
+    track = plex_library.tracks[3]
+    response = await _set_match(hass, {"track": str(track.rating_key)})
+    assert response["match"] == plex_track_item(track)
 
 
 async def test_set_track_match_picks_the_entry(

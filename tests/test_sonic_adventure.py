@@ -12,8 +12,9 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.harmoniq.const import DOMAIN, SERVICE_CREATE_SONIC_ADVENTURE
-from tests.fakes.plex_library import FakeLibrary, FakeTrack
+from tests.fakes.plex_library import FakeLibrary
 from tests.fakes.plex_server import FakePlexServer
+from tests.servers import plex_track_item
 
 pytestmark = pytest.mark.usefixtures("lastfm_server")
 
@@ -30,14 +31,6 @@ async def _adventure(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any
     return dict(response)
 
 
-def _summary(track: FakeTrack) -> dict[str, str]:
-    return {
-        "artist": track.track_artist,
-        "title": track.title,
-        "album": track.album.title,
-    }
-
-
 async def test_adventure_by_rating_key(
     hass: HomeAssistant,
     plex_server: FakePlexServer,
@@ -50,8 +43,8 @@ async def test_adventure_by_rating_key(
         hass, {"from_track": str(start.rating_key), "to_track": str(end.rating_key)}
     )
     assert response["playlist"] == "Sonic Adventure"
-    assert response["tracks"][0] == _summary(start)
-    assert response["tracks"][-1] == _summary(end)
+    assert response["tracks"][0] == plex_track_item(start)
+    assert response["tracks"][-1] == plex_track_item(end)
     [playlist] = [
         p for p in plex_server.playlists.values() if p.title == "Sonic Adventure"
     ]
@@ -90,8 +83,8 @@ async def test_adventure_by_artist_and_title(
     )
     assert response["playlist"] == "Road Trip"
     assert (response["tracks"][0], response["tracks"][-1]) == (
-        _summary(start),
-        _summary(end),
+        plex_track_item(start),
+        plex_track_item(end),
     )
 
 

@@ -610,18 +610,10 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                lastfm_data = await self._async_check_lastfm(
-                    user_input.get(CONF_API_KEY, "").strip(),
-                    user_input.get(CONF_USERNAME, "").strip(),
-                )
+                data = await self._async_with_lastfm(self._data, user_input)
             except FormError as err:
                 errors[err.field] = err.key
             else:
-                data = {
-                    key: value
-                    for key, value in self._data.items()
-                    if key not in (CONF_API_KEY, CONF_USERNAME)
-                } | lastfm_data
                 if self.source == SOURCE_RECONFIGURE:
                     return self._async_update_and_reload(
                         self._get_reconfigure_entry(), data, self._server_name
@@ -645,15 +637,29 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def _async_check_lastfm(self, api_key: str, username: str) -> dict[str, str]:
-        """Return the Last.fm part of the entry's data, checked with Last.fm.
+    async def _async_with_lastfm(
+        self,
+        data: Mapping[str, Any],
+        user_input: Mapping[str, Any],
+        *,
+        required: bool = False,
+    ) -> dict[str, Any]:
+        """Return `data` with the Last.fm account of the form, checked with Last.fm.
 
-        Both empty: no Last.fm. Raises `FormError` for the field to mark.
+        Both fields empty: no Last.fm, unless `required`. Raises `FormError` for
+        the field to mark.
         """
+        api_key = user_input.get(CONF_API_KEY, "").strip()
+        username = user_input.get(CONF_USERNAME, "").strip()
+        kept = {
+            key: value
+            for key, value in data.items()
+            if key not in (CONF_API_KEY, CONF_USERNAME)
+        }
         if not api_key:
-            if username:
+            if username or required:
                 raise FormError("api_key_required", CONF_API_KEY)
-            return {}
+            return kept
         client = LastFmClient(async_get_clientsession(self.hass), api_key)
         try:
             if username:
@@ -667,7 +673,11 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         except LastFmError as err:
             LOGGER.warning("Cannot validate the Last.fm account: %s", err)
             raise FormError("lastfm_cannot_connect") from err
-        return {CONF_API_KEY: api_key} | ({CONF_USERNAME: username} if username else {})
+        return (
+            kept
+            | {CONF_API_KEY: api_key}
+            | ({CONF_USERNAME: username} if username else {})
+        )
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -688,22 +698,13 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                lastfm_data = await self._async_check_lastfm(
-                    user_input.get(CONF_API_KEY, "").strip(),
-                    user_input.get(CONF_USERNAME, "").strip(),
+                data = await self._async_with_lastfm(
+                    entry.data, user_input, required=True
                 )
             except FormError as err:
                 errors[err.field] = err.key
             else:
-                if CONF_API_KEY not in lastfm_data:
-                    errors[CONF_API_KEY] = "api_key_required"
-                else:
-                    data = {
-                        key: value
-                        for key, value in entry.data.items()
-                        if key not in (CONF_API_KEY, CONF_USERNAME)
-                    } | lastfm_data
-                    return self._async_update_and_reload(entry, data)
+                return self._async_update_and_reload(entry, data)
         return self.async_show_form(
             step_id="reauth_lastfm",
             data_schema=self.add_suggested_values_to_schema(

@@ -257,7 +257,7 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
     except MusicServerError as err:
         raise _server_error(entry, err) from err
     await _async_write_one_off(entry, title, [track.id for track in path], summary)
-    return {"playlist": title, "tracks": [_track_response(track) for track in path]}
+    return {"playlist": title, "tracks": [_track_item(track) for track in path]}
 
 
 async def _async_write_one_off(
@@ -434,7 +434,7 @@ async def _async_search_tracks(call: ServiceCall) -> ServiceResponse:
 
 
 def _track_item(track: Track) -> dict[str, JsonValueType]:
-    """Return a track as actions report it (and `write_playlist` accepts it)."""
+    """Return a library track as the actions report it (`write_playlist` takes it)."""
     return {
         "id": track.id,
         "artist": track.artist,
@@ -474,17 +474,13 @@ async def _async_set_track_match(call: ServiceCall) -> ServiceResponse:
                 translation_placeholders={"track": track_id},
             )
         runtime.store.matches[key] = found[0].id
-        match = _track_response(found[0])
+        match = _track_item(found[0])
     else:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="match_required"
         )
     runtime.store.async_schedule_save()
     return {"artist": artist, "title": title, "match": match}
-
-
-def _track_response(track: Track) -> dict[str, JsonValueType]:
-    return {"artist": track.artist, "title": track.title, "album": track.album}
 
 
 def _loaded_entry(call: ServiceCall) -> HarmoniqConfigEntry:
