@@ -19,7 +19,11 @@ from pytest_homeassistant_custom_component.common import (
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 
-from custom_components.harmoniq.const import CONF_COVER_ART
+from custom_components.harmoniq.const import (
+    CONF_COVER_ART,
+    DOMAIN,
+    SERVICE_WRITE_PLAYLIST,
+)
 from custom_components.harmoniq.coordinator import PlaylistCoordinator
 from custom_components.harmoniq.cover_art import (
     DESIGN_VERSION,
@@ -500,3 +504,40 @@ async def test_cover_requests_per_run(
         await _run(coordinator)
         costs.append(stats() - before)
     assert costs[0] == costs[1] == costs[2]
+
+
+def _posts_to_images(server: Server) -> int:
+    """Return the image uploads the fake received, to any playlist."""
+    if isinstance(server.fake, FakePlexServer):
+        return sum(
+            r.method == "POST" and r.path.endswith("/posters")
+            for r in server.fake.requests
+        )
+    return sum(
+        r.method == "POST" and r.path.endswith("/Images/Primary")
+        for r in server.fake.requests
+    )
+
+
+@pytest.mark.parametrize("cover_art", [True, False])
+async def test_action_playlist_gets_a_cover_once(
+    hass: HomeAssistant,
+    server_entry: tuple[Server, MockConfigEntry],
+    cover_art: bool,
+) -> None:
+    """`write_playlist` uploads a cover when it creates the playlist, never again."""
+    server, entry = server_entry
+    _admin(server)
+    await setup_entry(hass, entry)
+    before = _posts_to_images(server)
+    track_ids = list(server.tracks)[:12]
+    for tracks in (track_ids[:6], track_ids[6:]):
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_WRITE_PLAYLIST,
+            {"name": "Party", "tracks": tracks, "cover_art": cover_art},
+            blocking=True,
+            return_response=True,
+        )
+    assert server.playlists()["Party"] == track_ids[6:]
+    assert _posts_to_images(server) - before == (1 if cover_art else 0)

@@ -61,6 +61,7 @@ from .const import (
     CONF_MAX_SKIPS,
     CONF_MIN_STARS,
     DOMAIN,
+    LOGGER,
     SERVICE_CREATE_SONIC_ADVENTURE,
     SERVICE_REFRESH_PLAYLIST,
     SERVICE_SEARCH_TRACKS,
@@ -68,6 +69,7 @@ from .const import (
     SERVICE_WRITE_PLAYLIST,
 )
 from .coordinator import PlaylistCoordinator, run_failed_error
+from .cover_art import render_cover
 from .data import HarmoniqConfigEntry
 from .engine.lastfm_playlists import LibraryMatcher, SourceTrack
 from .engine.matching import match_track, title_search_term, track_key
@@ -75,7 +77,11 @@ from .engine.models import Criteria, Refinements, Track, TrackQuery
 from .engine.sampling import fair_sample
 from .engine.selection import RunStatus
 from .issues import async_create_sonic_issue, sonic_issue_id
-from .music_server import MusicServerError, SonicAnalysisUnavailableError
+from .music_server import (
+    ArtworkNotAllowedError,
+    MusicServerError,
+    SonicAnalysisUnavailableError,
+)
 from .playlists import PlaylistNameClashError
 from .storage import PlaylistRun
 
@@ -103,6 +109,7 @@ ATTR_MOODS = "moods"
 ATTR_GENRES = "genres"
 ATTR_STYLES = "styles"
 ATTR_LIMIT = "limit"
+ATTR_COVER_ART = "cover_art"
 DEFAULT_ADVENTURE_NAME = "Sonic Adventure"
 DEFAULT_SEARCH_LIMIT = 50
 # Title search candidates looked at when a track is given by artist and title.
@@ -123,6 +130,7 @@ CREATE_SONIC_ADVENTURE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_NAME, default=DEFAULT_ADVENTURE_NAME): vol.All(
             cv.string, vol.Strip, vol.Length(min=1)
         ),
+        vol.Optional(ATTR_COVER_ART, default=True): cv.boolean,
     }
 )
 
@@ -158,6 +166,7 @@ WRITE_PLAYLIST_SCHEMA = vol.Schema(
             vol.Coerce(float), vol.Range(min=1, max=6000)
         ),
         vol.Optional(ATTR_DESCRIPTION): cv.string,
+        vol.Optional(ATTR_COVER_ART, default=True): cv.boolean,
     }
 )
 
@@ -256,22 +265,35 @@ async def _async_create_sonic_adventure(call: ServiceCall) -> ServiceResponse:
         ) from err
     except MusicServerError as err:
         raise _server_error(entry, err) from err
-    await _async_write_one_off(entry, title, [track.id for track in path], summary)
+    await _async_write_one_off(
+        call.hass,
+        entry,
+        title,
+        [track.id for track in path],
+        summary,
+        cover=call.data[ATTR_COVER_ART],
+    )
     return {"playlist": title, "tracks": [_track_item(track) for track in path]}
 
 
 async def _async_write_one_off(
-    entry: HarmoniqConfigEntry, title: str, track_ids: list[str], summary: str
+    hass: HomeAssistant,
+    entry: HarmoniqConfigEntry,
+    title: str,
+    track_ids: list[str],
+    summary: str,
+    *,
+    cover: bool,
 ) -> None:
-    """Write a playlist an action owns, and remember it; raise translated errors."""
+    """Write a playlist an action owns, and remember it; raise translated errors.
+
+    A playlist it creates gets Harmoniq's cover (`cover`): one upload, once.
+    """
     runtime = entry.runtime_data
+    owned_id = runtime.store.adventures.get(title.casefold())
     try:
         info = await runtime.writer.async_write(
-            one_off_owner(title),
-            runtime.store.adventures.get(title.casefold()),
-            title,
-            track_ids,
-            summary,
+            one_off_owner(title), owned_id, title, track_ids, summary
         )
     except PlaylistNameClashError as err:
         raise ServiceValidationError(
@@ -283,6 +305,24 @@ async def _async_write_one_off(
         raise _server_error(entry, err) from err
     runtime.store.adventures[title.casefold()] = info.id
     runtime.store.async_schedule_save()
+    if cover and info.id != owned_id and info.artwork_known and info.artwork is None:
+        await _async_first_cover(hass, entry, info.id, title)
+
+
+async def _async_first_cover(
+    hass: HomeAssistant, entry: HarmoniqConfigEntry, playlist_id: str, title: str
+) -> None:
+    """Upload the cover of a playlist an action created (never fails the action)."""
+    server = entry.runtime_data.server
+    if not server.artwork_allowed:
+        return
+    try:
+        image = await hass.async_add_executor_job(render_cover, title, None)
+        await server.async_set_playlist_artwork(playlist_id, image)
+    except ArtworkNotAllowedError:
+        LOGGER.info("The music server does not let this user set playlist artwork")
+    except MusicServerError as err:
+        LOGGER.warning("Playlist '%s': the cover was not uploaded: %s", title, err)
 
 
 def _server_error(
@@ -336,7 +376,14 @@ async def _async_write_playlist(call: ServiceCall) -> ServiceResponse:
     summary = call.data.get(ATTR_DESCRIPTION) or (
         f"Written by Harmoniq on {dt_util.now().strftime('%Y-%m-%d %H:%M')}."
     )
-    await _async_write_one_off(entry, title, [track.id for track in tracks], summary)
+    await _async_write_one_off(
+        call.hass,
+        entry,
+        title,
+        [track.id for track in tracks],
+        summary,
+        cover=call.data[ATTR_COVER_ART],
+    )
     return {
         "playlist": title,
         "tracks": [_track_item(track) for track in tracks],
