@@ -72,7 +72,7 @@ from .coordinator import PlaylistCoordinator, run_failed_error
 from .cover_art import render_cover
 from .data import HarmoniqConfigEntry
 from .engine.lastfm_playlists import LibraryMatcher, SourceTrack
-from .engine.matching import match_track, title_search_term, track_key
+from .engine.matching import track_key
 from .engine.models import Criteria, Refinements, Track, TrackQuery
 from .engine.sampling import fair_sample
 from .engine.selection import RunStatus
@@ -112,8 +112,6 @@ ATTR_LIMIT = "limit"
 ATTR_COVER_ART = "cover_art"
 DEFAULT_ADVENTURE_NAME = "Sonic Adventure"
 DEFAULT_SEARCH_LIMIT = 50
-# Title search candidates looked at when a track is given by artist and title.
-TITLE_CANDIDATES = 50
 
 REFRESH_PLAYLIST_SCHEMA = vol.Schema(cv.ENTITY_SERVICE_FIELDS)
 
@@ -562,10 +560,10 @@ async def _async_resolve_track(
     elif (artist := data.get(f"{side}_artist")) and (
         title := data.get(f"{side}_title")
     ):
-        candidates = await server.async_tracks_titled(
-            entry.data[CONF_LIBRARIES], title_search_term(title), TITLE_CANDIDATES
+        matcher = LibraryMatcher(
+            server, entry.data[CONF_LIBRARIES], entry.runtime_data.store.matches
         )
-        match = match_track(artist, title, candidates)
+        match = await matcher.async_find(SourceTrack(artist, title))
         found = [match] if match else []
         wanted = f"{artist} - {title}"
     else:

@@ -6,6 +6,8 @@ import unicodedata
 import pytest
 
 from custom_components.harmoniq.engine.lastfm_playlists import (
+    MAX_TITLE_TRACKS,
+    TITLE_TRACK_LIMIT,
     LibraryMatcher,
     SourceTrack,
 )
@@ -648,3 +650,28 @@ async def test_library_matcher_partial_terms_cached() -> None:
         ("title", "Hoppipolla"),
         ("artist", "Sigur"),
     ]
+
+
+async def test_common_title_on_a_compilation_is_found() -> None:
+    """A title 120 tracks share: the compilation track past the first page is found.
+
+    Its album artist is "Various Artists", so only the title search can find it:
+    the full first page (`TITLE_TRACK_LIMIT`) makes one larger search. A rarer
+    title costs one title search only.
+    """
+    shared = [track(str(n), "Home", f"Artist {n:03}") for n in range(120)]
+    wanted = track("c1", "Home", "Solo Singer", "Hits of 2001", "Various Artists")
+    rare = track("c2", "Lantern", "Solo Singer", "Hits of 2001", "Various Artists")
+    server = LibraryServer([*shared, wanted, rare], fold_diacritics=False)
+    matcher = LibraryMatcher(server, ["3"], {})
+    found = await matcher.async_find(SourceTrack("Solo Singer", "Home"))
+    assert found == wanted
+    assert server.lookups == [
+        ("artist", "Solo Singer"),
+        ("title", "Home"),
+        ("title", "Home"),  # the larger page
+    ]
+    server.lookups.clear()
+    assert await matcher.async_find(SourceTrack("Solo Singer", "Lantern")) == rare
+    assert server.lookups == [("title", "Lantern")]  # the artist search is cached
+    assert TITLE_TRACK_LIMIT < 120 <= MAX_TITLE_TRACKS

@@ -26,9 +26,11 @@ from .matching import (
 from .models import Track
 from .selection import spread_artists, status_for
 
-# Tracks asked of the server per artist, and per title search.
+# Tracks asked of the server per artist, and per title search; a title search that
+# fills its page without a match asks once more, for up to `MAX_TITLE_TRACKS`.
 ARTIST_TRACK_LIMIT = 300
 TITLE_TRACK_LIMIT = 50
+MAX_TITLE_TRACKS = 1000
 
 
 class TrackFinder(Protocol):
@@ -78,7 +80,7 @@ class LibraryMatcher:
         self._library_keys = tuple(library_keys)
         self._overrides = overrides
         self._by_artist: dict[str, list[Track]] = {}
-        self._by_title: dict[str, list[Track]] = {}
+        self._by_title: dict[tuple[str, int], list[Track]] = {}
         self.queries = 0
         """Server queries made (cache misses)."""
 
@@ -101,14 +103,14 @@ class LibraryMatcher:
             if (match := match_track(source.artist, source.title, tracks)) is not None:
                 return match
             artist_found = artist_found or has_artist(source.artist, tracks)
-        if (
-            match := match_track(
-                source.artist,
-                source.title,
-                await self._titled(title_search_term(source.title)),
-            )
-        ) is not None:
+        term = title_search_term(source.title)
+        titled = await self._titled(term)
+        if (match := match_track(source.artist, source.title, titled)) is not None:
             return match
+        if len(titled) >= TITLE_TRACK_LIMIT:  # a common title: more may share it
+            titled = await self._titled(term, MAX_TITLE_TRACKS)
+            if (match := match_track(source.artist, source.title, titled)) is not None:
+                return match
         if artist_found:
             # The artist's own tracks were all compared, folded on both sides:
             # more searches could only find a compilation track whose title the
@@ -153,15 +155,15 @@ class LibraryMatcher:
             )
         return self._by_artist[term]
 
-    async def _titled(self, term: str) -> list[Track]:
+    async def _titled(self, term: str, limit: int = TITLE_TRACK_LIMIT) -> list[Track]:
         if not term:
             return []
-        if term not in self._by_title:
+        if (term, limit) not in self._by_title:
             self.queries += 1
-            self._by_title[term] = await self._finder.async_tracks_titled(
-                self._library_keys, term, TITLE_TRACK_LIMIT
+            self._by_title[term, limit] = await self._finder.async_tracks_titled(
+                self._library_keys, term, limit
             )
-        return self._by_title[term]
+        return self._by_title[term, limit]
 
 
 async def async_first_found(
