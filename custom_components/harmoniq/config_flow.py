@@ -300,6 +300,19 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         self._server_info = server.info
         return server.info
 
+    async def _async_probe_form(
+        self, user_input: dict[str, Any]
+    ) -> tuple[ServerInfo, dict[str, Any]]:
+        """Probe the Plex server a form names; return it and the form, URL cleaned.
+
+        Raises `FormError`.
+        """
+        url = _clean_url(user_input[CONF_URL])
+        info = await self._async_probe_server(
+            url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
+        )
+        return info, {**user_input, CONF_URL: url}
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -390,15 +403,12 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the Plex server's URL and token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = _clean_url(user_input[CONF_URL])
             try:
-                info = await self._async_probe_server(
-                    url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
-                )
+                info, server = await self._async_probe_form(user_input)
             except FormError as err:
                 errors[err.field] = err.key
             else:
-                return await self._async_plex_found(info, {**user_input, CONF_URL: url})
+                return await self._async_plex_found(info, server)
         return self.async_show_form(
             step_id="plex",
             data_schema=self.add_suggested_values_to_schema(
@@ -780,17 +790,14 @@ class HarmoniqConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_jellyfin()
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = _clean_url(user_input[CONF_URL])
             try:
-                info = await self._async_probe_server(
-                    url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
-                )
+                info, server = await self._async_probe_form(user_input)
             except FormError as err:
                 errors[err.field] = err.key
             else:
                 await self.async_set_unique_id(info.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_server")
-                self._data = {**entry.data, **user_input, CONF_URL: url}
+                self._data = {**entry.data, **server}
                 return await self.async_step_libraries()
         return self.async_show_form(
             step_id="reconfigure",
