@@ -48,7 +48,7 @@ from .music_server import (
 )
 
 CLIENT_NAME: Final = "Harmoniq"
-CLIENT_VERSION: Final = "0.1.0"  # the integration's version (manifest.json)
+CLIENT_VERSION: Final = "0.2.0"  # the integration's version (manifest.json)
 DEVICE_NAME: Final = "Home Assistant"
 # One request may take this long in all, body included.
 REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=60)
