@@ -68,6 +68,7 @@ from custom_components.harmoniq.jellyfin import (
     _track,
     async_login_password,
 )
+from custom_components.harmoniq.music_server import MusicServer
 from custom_components.harmoniq.playlists import OwnedPlaylistWriter
 from custom_components.harmoniq.plex import PlexMusicServer
 from custom_components.harmoniq.services import _async_resolve_items, one_off_owner
@@ -134,9 +135,10 @@ def record_methods(server: JellyfinMusicServer) -> list[str]:
     return sent
 
 
-def settings_for(library: str) -> DailyFlowSettings:
-    """Return the Daily Flow every selection here makes."""
+def settings_for(server: MusicServer, library: str) -> DailyFlowSettings:
+    """Return the Daily Flow every selection here makes, as Harmoniq sets it up."""
     return DailyFlowSettings(
+        mood_levels=server.capabilities.mood_levels,
         windows=DEFAULT_TIME_WINDOWS,
         refinements=REFINEMENTS,
         size=SIZE,
@@ -204,7 +206,7 @@ async def jellyfin_listing(
 
 async def jellyfin_writes(server: JellyfinMusicServer, library: str) -> dict[str, Any]:
     """Count the requests of writing 40 tracks: created, all replaced, unchanged."""
-    settings = settings_for(library)
+    settings = settings_for(server, library)
     old = [t.id for t in (await select_daily_flow(server, settings, FIXED_NOW)).tracks]
     fresh = await select_daily_flow(server, settings, FIXED_NOW, frozenset(old))
     new = [track.id for track in fresh.tracks if track.id not in old][: len(old)]
@@ -225,7 +227,7 @@ async def child_jellyfin(kind: str, url: str, library: str) -> dict[str, Any]:
     """Measure one Jellyfin kind in this (fresh) process; "warm" sends everything."""
     async with aiohttp.ClientSession() as session:
         server = await jellyfin_connect(session, url)
-        settings = settings_for(library)
+        settings = settings_for(server, library)
         if kind == "warm":
             for hour in range(0, 24, 3):  # every window, with its relaxations
                 moment = FIXED_NOW.replace(hour=hour)

@@ -68,9 +68,10 @@ REFINEMENTS = Refinements(min_stars=3, exclude_played_days=14)
 SIZES, QUICK_SIZES = (10_000, 50_000), (10_000,)
 
 
-def settings_for(library: str) -> DailyFlowSettings:
-    """Return the Daily Flow every selection here makes."""
+def settings_for(server: MusicServer, library: str) -> DailyFlowSettings:
+    """Return the Daily Flow every selection here makes, as Harmoniq sets it up."""
     return DailyFlowSettings(
+        mood_levels=server.capabilities.mood_levels,
         windows=DEFAULT_TIME_WINDOWS,
         refinements=REFINEMENTS,
         size=SIZE,
@@ -104,7 +105,7 @@ async def measure(
 
 async def bench(server: MusicServer, library: str, runs: int) -> dict[str, Any]:
     """Measure the selections on one connected adapter."""
-    settings = settings_for(library)
+    settings = settings_for(server, library)
     plain = await select_daily_flow(server, settings, FIXED_NOW)
     busiest = Counter(track.artist for track in plain.tracks).most_common(2)
     excluded = exclusions_for([artist for artist, _count in busiest])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
 import random
@@ -22,6 +22,10 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from custom_components.harmoniq.engine.daily_flow import (
+    DailyFlowSettings,
+    select_daily_flow,
+)
 from custom_components.harmoniq.engine.models import (
     Criteria,
     Exclusions,
@@ -30,6 +34,7 @@ from custom_components.harmoniq.engine.models import (
     TrackQuery,
 )
 from custom_components.harmoniq.engine.sampling import fair_sample
+from custom_components.harmoniq.engine.windows import parse_time_windows
 from custom_components.harmoniq.jellyfin import JellyfinMusicServer
 from custom_components.harmoniq.music_server import MusicServer
 from custom_components.harmoniq.plex import PlexMusicServer
@@ -351,20 +356,27 @@ async def test_names_the_library_lacks_cost_nothing(case: Case) -> None:
     assert [(r.path, sorted(r.query)) for r in case.requests()] == plain
 
 
-@pytest.mark.parametrize("fake", ["jellyfin"], indirect=True)
-async def test_jellyfin_mood_levels_ask_once(case: Case) -> None:
-    """The relaxation's album and artist mood levels reuse the track-level search.
+async def test_mood_levels_the_server_lacks_are_not_asked(case: Case) -> None:
+    """More Chill tracks than any level has: the same steps relaxed on both servers.
 
-    Jellyfin's moods are track tags: all three levels ask the same. Asking the
-    same level again (a next run at the same moment) searches again.
+    Plex searches each mood level (track, album, artist, then without moods);
+    Jellyfin's moods are track tags only, so its album and artist steps would
+    ask the track-level search again and are not sent.
     """
-    query = _query(Exclusions(), limit=40, criteria=Criteria(moods=("Chill",)))
+    settings = DailyFlowSettings(
+        windows=parse_time_windows("00:00-23:59:moods=Chill"),
+        refinements=Refinements(),
+        size=2000,
+        library_keys=(case.library_key,),
+        mood_levels=case.music.capabilities.mood_levels,
+    )
+    await _search(case, _query(Exclusions(), limit=1))  # tag lists read, as when warm
     case.clear()
-    for level in ("track", "album", "artist"):
-        await _search(case, replace(query, mood_level=level))
-    assert len(case.requests()) == 1
-    await _search(case, query)
-    assert len(case.requests()) == 2
+    generation = await select_daily_flow(case.music, settings, NOW)
+    assert generation.relaxed == ("mood_album", "mood_artist", "moods")
+    assert generation.tracks
+    searches = [r for r in case.requests() if r.path.endswith(("/all", "/Items"))]
+    assert len(searches) == (4 if case.kind == "plex" else 2)
 
 
 async def test_plex_filters_on_the_server(

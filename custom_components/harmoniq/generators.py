@@ -249,6 +249,7 @@ class DailyFlowGenerator:
             refinements=refinements(data),
             size=shape.length.tracks_wanted,
             library_keys=library_keys(data, entry_libraries),
+            mood_levels=server.capabilities.mood_levels,
             order=data.get(CONF_ORDER, "spread"),
             favour=data.get(CONF_FAVOUR, "none"),
         )

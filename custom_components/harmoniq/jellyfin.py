@@ -29,7 +29,7 @@ from homeassistant.util.json import json_loads
 
 from .const import DEFAULT_MOOD_PREFIX
 from .engine.eligibility import is_eligible, min_user_rating, played_cutoff
-from .engine.models import Exclusions, MoodLevel, Track, TrackQuery
+from .engine.models import Exclusions, Track, TrackQuery
 from .engine.sampling import TrackBranch, scaled_pool
 from .music_server import (
     ArtworkNotAllowedError,
@@ -472,10 +472,6 @@ class JellyfinMusicServer:
         """Clean artist name -> (expiry on the monotonic clock, artist ids)."""
         self._tag_names: dict[str, tuple[float, frozenset[str], frozenset[str]]] = {}
         """Library -> (expiry on the monotonic clock, clean genres, clean tags)."""
-        self._last_search: (
-            tuple[tuple[Any, ...], MoodLevel, list[TrackBranch]] | None
-        ) = None
-        """The last search and its mood level, reused when only that differs."""
 
     @classmethod
     async def async_connect(
@@ -523,6 +519,7 @@ class JellyfinMusicServer:
             bulk_playlist_replace=release is None
             or (int(release[1]), int(release[2])) >= BULK_REPLACE_SINCE,
             tags=True,
+            mood_levels=("track",),
         )
         server = cls(api, user_id, info, capabilities, mood_prefix)
         # Only administrators may set images (`RequiresElevation`).
@@ -633,12 +630,6 @@ class JellyfinMusicServer:
         if criteria.styles:
             return []
         exclusions = await self._async_in_library(library_keys, query.exclusions)
-        # Tags live on tracks only: a relaxation to another mood level asks the
-        # same again, answered by the last search (a repeated search is not).
-        same = (tuple(library_keys), replace(query, mood_level="track"), now)
-        last = self._last_search
-        if last is not None and last[0] == same and last[1] != query.mood_level:
-            return last[2]
         params: list[tuple[str, str]] = [("sortBy", "Random")]
         if criteria.genres:
             params.append(("genres", "|".join(criteria.genres)))
@@ -675,7 +666,6 @@ class JellyfinMusicServer:
                     scaled_pool(total, len(eligible), len(items)),
                 )
             )
-        self._last_search = (same, query.mood_level, branches)
         return branches
 
     async def _async_in_library(

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from .engine.daily_flow import TrackSource
 from .engine.lastfm_playlists import TrackFinder
-from .engine.models import Exclusions, Track
+from .engine.models import Exclusions, MoodLevel, Track
 from .engine.sonic import SonicSource
 
 
@@ -33,6 +33,8 @@ class ServerCapabilities:
     """A playlist's tracks can be replaced in one request."""
     tags: bool = False
     """Tracks carry free-form tags (Jellyfin) that exclusions may name."""
+    mood_levels: tuple[MoodLevel, ...] = ("track", "album", "artist")
+    """Where moods are matched (Jellyfin's mood tags live on tracks alone)."""
 
 
 @dataclass(frozen=True, slots=True)

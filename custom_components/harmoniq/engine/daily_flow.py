@@ -10,7 +10,7 @@ import random
 from typing import Literal, Protocol
 
 from .generation import Generation
-from .models import Criteria, Exclusions, Refinements, Track, TrackQuery
+from .models import Criteria, Exclusions, MoodLevel, Refinements, Track, TrackQuery
 from .sampling import Favour, TrackBranch, fair_sample, favour, pool_size
 from .selection import (
     STRICT_STEP,
@@ -28,6 +28,8 @@ CANDIDATES_PER_TRACK_AVOIDING_RECENT = 5
 MAX_TRACKS_PER_ARTIST = 3
 # Recent tracks are left out when the eligible pool holds this many playlists.
 FRESH_POOL_FACTOR = 3
+# Relaxation steps that only move moods to another level.
+MOOD_LEVEL_STEPS = frozenset({"mood_album", "mood_artist"})
 
 
 class TrackSource(Protocol):
@@ -57,6 +59,8 @@ class DailyFlowSettings:
     """Tracks to give better chances; "none" keeps every chance the same."""
     exclusions: Exclusions = field(default_factory=Exclusions)
     """What the playlist never contains; never relaxed."""
+    mood_levels: tuple[MoodLevel, ...] = ("track", "album", "artist")
+    """Where the server matches moods; at any other level it asks the same again."""
 
 
 def active_window(windows: Sequence[TimeWindow], moment: datetime) -> TimeWindow | None:
@@ -111,6 +115,8 @@ async def select_daily_flow(
     for step, query in relaxation_steps(strict):
         if step != STRICT_STEP:
             steps_taken.append(step)
+        if step in MOOD_LEVEL_STEPS and query.mood_level not in settings.mood_levels:
+            continue  # the server would answer the search before this one again
         branches = await source.async_search_tracks(settings.library_keys, query, now)
         if avoid is None:
             fresh_pool = pool_size(branches) >= FRESH_POOL_FACTOR * settings.size
